@@ -1,0 +1,46 @@
+package ccachefile
+
+import (
+	"errors"
+	"strconv"
+)
+
+var (
+	// ErrTruncated means the data ended in the middle of a field.
+	ErrTruncated = errors.New("ccachefile: unexpected end of data")
+	// ErrVersion means the file does not start with a known version.
+	ErrVersion = errors.New("ccachefile: unsupported file format version")
+	// ErrLimit means a length or count is larger than the data left or
+	// than the limits of this package.
+	ErrLimit = errors.New("ccachefile: length or count out of range")
+	// ErrMalformed means a field holds a value the format does not allow.
+	ErrMalformed = errors.New("ccachefile: malformed field")
+	// ErrInvalid means a Cache holds a value that cannot be written.
+	ErrInvalid = errors.New("ccachefile: value cannot be encoded")
+)
+
+// FormatError reports where and why parsing failed. Offset is the byte
+// offset of the field in the input, What names the field, and Err is one
+// of the sentinels ErrTruncated, ErrVersion, ErrLimit or ErrMalformed.
+type FormatError struct {
+	Offset int
+	What   string
+	Err    error
+}
+
+// Error describes the failure without quoting any of the input bytes.
+func (e *FormatError) Error() string {
+	return "ccachefile: reading " + e.What + " at offset " +
+		strconv.Itoa(e.Offset) + ": " + trimPrefix(e.Err.Error())
+}
+
+// Unwrap returns the sentinel behind the failure.
+func (e *FormatError) Unwrap() error { return e.Err }
+
+func trimPrefix(s string) string {
+	const p = "ccachefile: "
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
