@@ -1,0 +1,82 @@
+package testrealm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// supportedEnctypes are the key types every principal gets. The SHA-1 AES
+// types come first so that they are the default session enctypes; the
+// SHA-2 ones (RFC 8009) are there so tests can select them.
+var supportedEnctypes = []string{
+	"aes256-cts-hmac-sha1-96",
+	"aes128-cts-hmac-sha1-96",
+	"aes256-cts-hmac-sha384-192",
+	"aes128-cts-hmac-sha256-128",
+}
+
+// Ticket lifetimes configured in the realm and requested by clients.
+const (
+	maxLife        = "10h"
+	maxRenewLife   = "7d"
+	kadminRenewArg = `"7 days"`
+)
+
+// kdcConf renders the KDC profile (KRB5_KDC_PROFILE). Every listener is on
+// 127.0.0.1.
+func (r *Realm) kdcConf() string {
+	var b strings.Builder
+	kdcAddr := fmt.Sprintf("%s:%d", r.Host, r.KDCPort)
+	fmt.Fprintf(&b, "[kdcdefaults]\n")
+	fmt.Fprintf(&b, "\tkdc_ports = %s\n", kdcAddr)
+	fmt.Fprintf(&b, "\tkdc_tcp_ports = %s\n", kdcAddr)
+	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
+	fmt.Fprintf(&b, "\t\tdatabase_name = %s/principal\n", r.Dir)
+	fmt.Fprintf(&b, "\t\tkey_stash_file = %s/stash\n", r.Dir)
+	fmt.Fprintf(&b, "\t\tacl_file = %s/kadm5.acl\n", r.Dir)
+	if r.KadminPort != 0 {
+		fmt.Fprintf(&b, "\t\tkadmind_listen = %s:%d\n", r.Host, r.KadminPort)
+		fmt.Fprintf(&b, "\t\tkpasswd_listen = %s:%d\n", r.Host, r.KpasswdPort)
+	}
+	fmt.Fprintf(&b, "\t\tmax_life = %s\n", maxLife)
+	fmt.Fprintf(&b, "\t\tmax_renewable_life = %s\n", maxRenewLife)
+	fmt.Fprintf(&b, "\t\tmaster_key_type = %s\n", supportedEnctypes[0])
+	fmt.Fprintf(&b, "\t\tsupported_enctypes =")
+	for _, e := range supportedEnctypes {
+		fmt.Fprintf(&b, " %s:normal", e)
+	}
+	fmt.Fprintf(&b, "\n\t}\n")
+	fmt.Fprintf(&b, "\n[logging]\n")
+	fmt.Fprintf(&b, "\tkdc = FILE:%s/kdc.log\n", r.Dir)
+	fmt.Fprintf(&b, "\tadmin_server = FILE:%s/kadmind.log\n", r.Dir)
+	fmt.Fprintf(&b, "\tdefault = FILE:%s/krb5lib.log\n", r.Dir)
+	return b.String()
+}
+
+// krb5Conf renders the client profile (KRB5_CONFIG). Against MIT 1.20:
+// kdc takes host:port with no udp/ or tcp/ prefix, and DNS lookups and
+// hostname canonicalisation are off so nothing stalls and service names
+// stay as written.
+func (r *Realm) krb5Conf() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[libdefaults]\n")
+	fmt.Fprintf(&b, "\tdefault_realm = %s\n", r.Name)
+	fmt.Fprintf(&b, "\tdns_lookup_kdc = false\n")
+	fmt.Fprintf(&b, "\tdns_lookup_realm = false\n")
+	fmt.Fprintf(&b, "\trdns = false\n")
+	fmt.Fprintf(&b, "\tdns_canonicalize_hostname = false\n")
+	fmt.Fprintf(&b, "\tforwardable = true\n")
+	fmt.Fprintf(&b, "\tticket_lifetime = %s\n", maxLife)
+	fmt.Fprintf(&b, "\trenew_lifetime = %s\n", maxRenewLife)
+	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
+	fmt.Fprintf(&b, "\t\tkdc = %s:%d\n", r.Host, r.KDCPort)
+	if r.KadminPort != 0 {
+		fmt.Fprintf(&b, "\t\tadmin_server = %s:%d\n", r.Host, r.KadminPort)
+		fmt.Fprintf(&b, "\t\tkpasswd_server = %s:%d\n", r.Host, r.KpasswdPort)
+	}
+	fmt.Fprintf(&b, "\t}\n")
+	fmt.Fprintf(&b, "\n[domain_realm]\n")
+	fmt.Fprintf(&b, "\tlocalhost = %s\n", r.Name)
+	fmt.Fprintf(&b, "\t.localhost = %s\n", r.Name)
+	return b.String()
+}
