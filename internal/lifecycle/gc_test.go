@@ -1,0 +1,5 @@
+package lifecycle
+
+import "runtime"
+
+func runtimeGC() { runtime.GC() }
