@@ -90,6 +90,18 @@ func NewModule(c Config) *Module {
 	return m
 }
 
+// SetHooks sets the module's load and teardown functions, for modules
+// that are wired before the package that owns their state is initialised.
+// It panics if the module has loaded already.
+func (m *Module) SetHooks(load func(*Generation) error, teardown func(*Generation)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.generation != 0 || m.state != NotLoaded {
+		panic("lifecycle: SetHooks on module " + m.name + " after it loaded")
+	}
+	m.load, m.teardown = load, teardown
+}
+
 // Modules returns every module made so far, in the order they were made.
 func Modules() []*Module {
 	registryMu.Lock()

@@ -1,0 +1,91 @@
+package support
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/lifecycle"
+	"github.com/safekrb5/safekrb5/internal/modules"
+)
+
+// Lifecycle sentinels, shared by every safekrb5 package. errors.Is matches
+// them against any lifecycle error the library returns.
+var (
+	ErrNotLoaded    = errortables.ErrNotLoaded
+	ErrShuttingDown = errortables.ErrShuttingDown
+	ErrFinalized    = errortables.ErrFinalized
+	ErrClosed       = errortables.ErrClosed
+	ErrBusy         = errortables.ErrBusy
+)
+
+// state is one generation of the support module.
+type state struct {
+	trace     *slog.Logger // from KRB5_TRACE, or a discarding logger
+	traceFile io.Closer    // nil unless KRB5_TRACE named a file
+}
+
+var secretKind = modules.Support.NewKind("secret")
+
+func init() {
+	modules.Support.SetHooks(load, teardown)
+}
+
+func load(g *lifecycle.Generation) error {
+	st := &state{trace: discard}
+	if path := os.Getenv("KRB5_TRACE"); path != "" {
+		f, err := openTrace(path)
+		if err != nil {
+			return err
+		}
+		st.trace = slog.New(slog.NewTextHandler(f, nil))
+		st.traceFile = f
+	}
+	g.Value = st
+	errortables.Register(errortables.LifecycleTable)
+	return nil
+}
+
+func teardown(g *lifecycle.Generation) {
+	st := g.Value.(*state)
+	if st.traceFile != nil {
+		st.trace.Info("support: tearing down", "generation", g.ID())
+		st.traceFile.Close()
+	}
+	errortables.Release(errortables.LifecycleTable)
+}
+
+// Library is an explicit reference on the support module, the analogue of
+// a handle returned by dlopen: while it is open the module stays loaded. It
+// is safe for concurrent use.
+type Library struct{ h *lifecycle.Handle }
+
+// Open loads the support module if needed and returns a reference on it.
+func Open() (*Library, error) {
+	h, err := modules.Support.Open()
+	if err != nil {
+		return nil, err
+	}
+	return &Library{h: h}, nil
+}
+
+// Close releases the reference. A second Close returns ErrClosed.
+func (l *Library) Close() error { return l.h.Close() }
+
+// Shutdown shuts down support and, before it, every module above it (krb5
+// and gssapi): it refuses new references at once and waits for every live
+// object to be closed. It is final for the process. If ctx ends first it
+// returns an error listing the objects still alive.
+func Shutdown(ctx context.Context) error {
+	return modules.Support.Shutdown(ctx)
+}
+
+// Close tears support and every module above it down now, for good. It
+// waits only for calls in flight; objects still alive are released and
+// their later calls return ErrFinalized.
+func Close() error { return modules.Support.Close() }
+
+// Stats returns the lifecycle statistics of support.
+func Stats() lifecycle.Stats { return modules.Support.Stats() }
