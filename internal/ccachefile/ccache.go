@@ -229,7 +229,8 @@ func readCredential(r *reader, ver int) (Credential, error) {
 			return c, err
 		}
 	}
-	c.Key.Type = int32(et)
+	// Enctypes are signed 16-bit on disk; local enctypes are negative.
+	c.Key.Type = int32(int16(et))
 	if c.Key.Value, err = r.data("key value"); err != nil {
 		return c, err
 	}

@@ -1,0 +1,42 @@
+package keytabfile
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+var (
+	// ErrTruncated means the data ended in the middle of a field.
+	ErrTruncated = errors.New("keytabfile: unexpected end of data")
+	// ErrVersion means the file does not start with a known version.
+	ErrVersion = errors.New("keytabfile: unsupported file format version")
+	// ErrLimit means a length or count is beyond what the data or this
+	// package's limits allow.
+	ErrLimit = errors.New("keytabfile: length or count out of range")
+	// ErrMalformed means a field holds a value the format does not allow.
+	ErrMalformed = errors.New("keytabfile: malformed field")
+	// ErrInvalid means a Keytab holds a value that cannot be written.
+	ErrInvalid = errors.New("keytabfile: value cannot be encoded")
+	// ErrTooLarge means a file is larger than MaxFileSize.
+	ErrTooLarge = errors.New("keytabfile: file too large")
+)
+
+// FormatError reports where and why parsing failed. Offset is the byte
+// offset of the field in the input, What names the field, and Err is one
+// of ErrTruncated, ErrVersion, ErrLimit or ErrMalformed.
+type FormatError struct {
+	Offset int
+	What   string
+	Err    error
+}
+
+// Error describes the failure without quoting any of the input bytes.
+func (e *FormatError) Error() string {
+	return "keytabfile: reading " + e.What + " at offset " +
+		strconv.Itoa(e.Offset) + ": " +
+		strings.TrimPrefix(e.Err.Error(), "keytabfile: ")
+}
+
+// Unwrap returns the sentinel behind the failure.
+func (e *FormatError) Unwrap() error { return e.Err }
