@@ -42,7 +42,9 @@ func Base(name string) (Code, error) {
 	for i := 0; i < len(name); i++ {
 		pos := strings.IndexByte(charset, name[i])
 		if pos < 0 {
-			return 0, fmt.Errorf("errortables: table name %q has a character com_err cannot encode", name)
+			return 0, fmt.Errorf(
+				"errortables: table name %q has a character com_err cannot encode",
+				name)
 		}
 		n = n<<6 | uint32(pos+1)
 	}
@@ -117,11 +119,11 @@ func tableName(base Code) string {
 	for n != 0 && i > 0 {
 		c := n & 0x3f
 		n >>= 6
-		i--
 		if c == 0 {
-			b[i] = '?'
+			// error_table_name skips characters that encode as zero.
 			continue
 		}
+		i--
 		b[i] = charset[c-1]
 	}
 	return string(b[i:])
