@@ -24,6 +24,12 @@ const headerTagTimeOffset = 1
 // Principal is a principal name as stored in a cache.
 type Principal = krbname.Principal
 
+// ParsePrincipal parses MIT's string form of a principal name, the
+// inverse of Principal.String; see krbname.ParsePrincipal.
+func ParsePrincipal(s, defaultRealm string) (Principal, error) {
+	return krbname.ParsePrincipal(s, defaultRealm)
+}
+
 // Keyblock is a session key; its value never prints.
 type Keyblock = krbname.Keyblock
 

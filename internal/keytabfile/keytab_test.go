@@ -433,6 +433,10 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-parse of marshalled keytab: %v", err)
 		}
+		out2, err := again.Marshal()
+		if err != nil || !bytes.Equal(out, out2) {
+			t.Fatalf("marshal is not stable across a round trip: %v", err)
+		}
 		if len(again.Entries) != len(k.Entries) {
 			t.Fatalf("entry count changed")
 		}
