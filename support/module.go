@@ -87,5 +87,32 @@ func Shutdown(ctx context.Context) error {
 // their later calls return ErrFinalized.
 func Close() error { return modules.Support.Close() }
 
-// Stats returns the lifecycle statistics of support.
-func Stats() lifecycle.Stats { return modules.Support.Stats() }
+// ModuleStats returns the lifecycle statistics of support.
+func ModuleStats() Stats { return modules.Support.Stats() }
+
+// Stats is a snapshot of one module's lifecycle counters.
+type Stats = lifecycle.Stats
+
+// ObjectInfo describes a live object: its module, kind, generation and,
+// with leak tracking on, where it was created.
+type ObjectInfo = lifecycle.ObjectInfo
+
+// ShutdownError is returned by a graceful shutdown whose context ended
+// while objects were still alive; it lists them.
+type ShutdownError = lifecycle.ShutdownError
+
+// LifecycleError is the error every call on a closed or finalized object or
+// module returns. It names the module and the object kind, and unwraps to
+// one of the lifecycle sentinels.
+type LifecycleError = lifecycle.Error
+
+// SetLeakTracking turns the recording of creation sites on or off for
+// objects made from now on. Sites appear in shutdown reports and leak
+// reports. It is off unless SAFEKRB5_LEAKTRACK=1 is set in the environment.
+func SetLeakTracking(on bool) { lifecycle.SetLeakTracking(on) }
+
+// SetLeakReporter sets a function called for every object of any module
+// that is garbage collected without having been closed. The object's
+// resources are not released by this: it stays alive in the statistics and
+// holds its module loaded. Nil turns reporting off.
+func SetLeakReporter(f func(ObjectInfo)) { lifecycle.SetLeakReporter(f) }

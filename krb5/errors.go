@@ -1,0 +1,99 @@
+package krb5
+
+import (
+	"fmt"
+
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/errortables"
+)
+
+// Sentinels for the failures callers test most. Each is a com_err error of
+// the krb5 table, matched by code with errors.Is.
+var (
+	ErrPreauthFailed   = errortables.ErrPreauthFailed
+	ErrClientNotFound  = errortables.ErrClientNotFound
+	ErrServerNotFound  = errortables.ErrServerNotFound
+	ErrClockSkew       = errortables.ErrClockSkew
+	ErrReplay          = errortables.ErrReplay
+	ErrTicketExpired   = errortables.ErrTicketExpired
+	ErrKeyExpired      = errortables.ErrKeyExpired
+	ErrBadIntegrity    = errortables.ErrBadIntegrity
+	ErrResponseTooBig  = errortables.ErrResponseTooBig
+	ErrNoKey           = errortables.ErrNoKey
+	ErrKDCUnreachable  = errortables.ErrKDCUnreachable
+	ErrRealmUnknown    = errortables.ErrRealmUnknown
+	ErrCCNotFound      = errortables.ErrCCNotFound
+	ErrCCFormat        = errortables.ErrCCFormat
+	ErrKTFormat        = errortables.ErrKTFormat
+	ErrConfigSyntax    = errortables.ErrConfigSyntax
+	ErrNoDefaultRealm  = errortables.ErrNoDefaultRealm
+	ErrCredNotFound    = errortables.ErrCredNotFound
+	ErrNotSupported    = errortables.ErrNotSupported
+	ErrWrongRealm      = errortables.ErrWrongRealm
+	ErrPreauthRequired = errortables.ErrPreauthRequired
+)
+
+// KDCError is a KRB-ERROR message received from a KDC (RFC 4120, section
+// 5.9.1). It keeps the protocol error code, the e-text and the e-data, and
+// matches the sentinel for its code with errors.Is, so
+// errors.Is(err, krb5.ErrPreauthFailed) holds for a wrong password.
+type KDCError struct {
+	// Code is the protocol error code, 0 to 127.
+	Code int32
+	// Realm and Server name who answered.
+	Realm  string
+	Server types.PrincipalName
+	// EText is the KDC's free text, if any.
+	EText string
+	// EData is the KDC's e-data, if any, undecoded.
+	EData []byte
+	// Op says what was being done: "AS exchange", "TGS exchange".
+	Op string
+
+	err *errortables.Error
+}
+
+// newKDCError converts a gokrb5 KRB-ERROR at the boundary.
+func newKDCError(op string, k *messages.KRBError) *KDCError {
+	return &KDCError{
+		Code:   k.ErrorCode,
+		Realm:  k.Realm,
+		Server: k.SName,
+		EText:  k.EText,
+		EData:  append([]byte(nil), k.EData...),
+		Op:     op,
+		err:    errortables.FromCode(errortables.KDCCode(k.ErrorCode)),
+	}
+}
+
+// Error returns "krb5: OP: message (NAME)[: e-text]".
+func (e *KDCError) Error() string {
+	name := e.err.Name
+	if name == "" {
+		name = errorcode.Lookup(e.Code)
+	}
+	s := fmt.Sprintf("krb5: %s: %s (%s)", e.Op, e.err.Message, name)
+	if e.EText != "" {
+		s += ": " + e.EText
+	}
+	return s
+}
+
+// Unwrap returns the com_err error for the code.
+func (e *KDCError) Unwrap() error { return e.err }
+
+// ErrorCode returns the com_err code of the error.
+func (e *KDCError) ErrorCode() errortables.Code { return e.err.Code }
+
+func noKeyError(principal types.PrincipalName, realm string, kvno uint32,
+	etype int32) error {
+	what := fmt.Sprintf("no key for %s@%s with enctype %d",
+		principal.PrincipalNameString(), realm, etype)
+	if kvno != 0 {
+		what += fmt.Sprintf(" and kvno %d", kvno)
+	}
+	return fmt.Errorf("krb5: keytab: %w", ErrNoKey.With(what, nil))
+}
