@@ -17,4 +17,20 @@
 // An [Error] carries its code, its table's name, its symbolic name and its
 // message text. It never needs the registry again after it was made, so an
 // error created before a module's teardown prints the same afterwards.
+//
+// The package defines MIT's tables with MIT's codes and symbolic names
+// (krb5 1.20): [KRB5Table] (krb5_err.et), [K5GTable] (gssapi_err_krb5.et),
+// [GGSSTable] (gssapi_err_generic.et), [KV5MTable] and [ASN1Table], plus
+// safekrb5's own [LifecycleTable]; [Tables] lists them. The message texts
+// are safekrb5's own wording. Sentinels such as [ErrPreauthFailed] and
+// [ErrClockSkew] name the codes callers test most, and [KDCCode] turns a
+// KRB-ERROR error-code into its krb5 code.
+//
+// GSS-API major status codes (RFC 2744 section 3.9.1) are not a com_err
+// table; they are the [GSSMajor] type, and a [GSSError] pairs one with a
+// com_err minor status.
+//
+// Codes 1 to 255 are operating system error numbers, as in com_err; their
+// text is Go's (lower case, "no such file or directory") rather than the C
+// library's.
 package errortables

@@ -35,8 +35,9 @@ func mustErr(t *Table, name string) *Error {
 // registered tables first, then from this package's tables whether or not
 // they are registered, else with com_err's text for an unknown code.
 func describe(code Code) *Error {
-	if _, _, ok := Lookup(code); ok {
-		return FromCode(code)
+	// One lookup only: the table may be released between two.
+	if e, t, ok := Lookup(code); ok {
+		return &Error{Code: code, Table: t.name, Name: e.Name, Message: e.Message}
 	}
 	for _, t := range Tables() {
 		if e, ok := t.Entry(code); ok {
