@@ -319,7 +319,9 @@ func (p *Profile) enctypes(l *config.LibDefaults) error {
 // realms builds one config.Realm per block in [realms].
 func (p *Profile) realms() []config.Realm {
 	var realms []config.Realm
-	for _, name := range p.Subsections("realms") {
+	// Every realm whose relations Values can reach: a final realm block
+	// hides later files' values for that realm only.
+	for _, name := range p.subsections([]string{"realms"}, false) {
 		get := func(tag string) []string {
 			return p.Values("realms", name, tag)
 		}

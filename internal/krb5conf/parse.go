@@ -39,6 +39,8 @@ type source interface {
 	readFile(name string) (data []byte, id string, err error)
 	// readDir returns the names of the non-directory entries of name.
 	readDir(name string) ([]string, error)
+	// id returns the identity of the named file without reading it.
+	id(name string) string
 }
 
 // osSource reads the real file system.
@@ -72,6 +74,8 @@ func fileID(name string) string {
 	}
 	return name
 }
+
+func (osSource) id(name string) string { return fileID(name) }
 
 func (osSource) readDir(name string) ([]string, error) {
 	entries, err := os.ReadDir(name)

@@ -36,7 +36,7 @@ func Parse(name string, data []byte) (*Profile, error) {
 
 func parseWith(src source, name string, data []byte) (*Profile, error) {
 	p := newParser(src)
-	if err := p.parseData(name, fileID(name), data); err != nil {
+	if err := p.parseData(name, src.id(name), data); err != nil {
 		return nil, err
 	}
 	return &Profile{files: []*node{p.root}, paths: []string{name}}, nil
@@ -190,14 +190,21 @@ func (p *Profile) Value(path ...string) (string, bool) {
 // Subsections returns the names of the blocks directly inside path, e.g.
 // Subsections("realms") lists the realms and Subsections() the top-level
 // sections. Each file's names come sorted, earlier files first, without
-// duplicates; final markers stop the search as for Values.
+// duplicates. As in MIT, a final marker on path or on one of the listed
+// blocks stops the search after the file that has it.
 func (p *Profile) Subsections(path ...string) []string {
+	return p.subsections(path, true)
+}
+
+// subsections lists blocks; childFinal says whether a final marker on a
+// listed block stops the search, as it does in MIT's iterator.
+func (p *Profile) subsections(path []string, childFinal bool) []string {
 	return p.names(path, func(n *node) ([]string, bool) {
 		var names []string
 		final := false
 		for name, s := range n.subs {
 			names = append(names, name)
-			final = final || s.final
+			final = final || childFinal && s.final
 		}
 		return names, final
 	})

@@ -186,7 +186,9 @@ func TestStopLeavesNothing(t *testing.T) {
 				require.Len(t, pids, 1)
 			}
 
+			begin := time.Now()
 			require.NoError(t, r.Stop())
+			t.Logf("stopped in %v", time.Since(begin))
 			for _, pid := range pids {
 				err := syscall.Kill(pid, 0)
 				assert.ErrorIs(t, err, syscall.ESRCH, "pid %d", pid)

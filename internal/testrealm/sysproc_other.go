@@ -4,8 +4,9 @@ package testrealm
 
 import "syscall"
 
-// daemonSysProcAttr has nothing to add where there is no parent-death
-// signal; a crashed test binary can leave its daemons running there.
+// daemonSysProcAttr puts the daemon in a process group of its own (see
+// the Linux variant). There is no parent-death signal here, so a crashed
+// test binary can leave its daemons running.
 func daemonSysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{}
+	return &syscall.SysProcAttr{Setpgid: true}
 }
