@@ -1,0 +1,34 @@
+#!/bin/sh
+# deps.sh installs the Debian packages that the tests and the demo run
+# against: MIT's KDC, admin server, client tools and headers, curl, and
+# Apache with mod_auth_gssapi. Packages already present are left alone, so
+# the script is quick on a machine that has them. It needs root or sudo
+# when something is missing.
+set -eu
+
+packages="krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libkrb5-dev
+curl apache2 libapache2-mod-auth-gssapi"
+
+missing=""
+for p in $packages; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+	sudo=sudo
+fi
+# The packages' own post-install scripts would ask for a default realm and
+# start system-wide daemons; the tests start their own on loopback instead.
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -q -y --no-install-recommends $missing >/dev/null
+# Debian starts the system KDC, kadmind and Apache after installing them;
+# nothing of ours uses them, and they listen beyond loopback.
+for svc in krb5-kdc krb5-admin-server apache2; do
+	$sudo service "$svc" stop >/dev/null 2>&1 || true
+done
