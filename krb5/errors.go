@@ -1,6 +1,7 @@
 package krb5
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
@@ -13,28 +14,42 @@ import (
 // Sentinels for the failures callers test most. Each is a com_err error of
 // the krb5 table, matched by code with errors.Is.
 var (
-	ErrPreauthFailed   = errortables.ErrPreauthFailed
-	ErrClientNotFound  = errortables.ErrClientNotFound
-	ErrServerNotFound  = errortables.ErrServerNotFound
-	ErrClockSkew       = errortables.ErrClockSkew
-	ErrReplay          = errortables.ErrReplay
-	ErrTicketExpired   = errortables.ErrTicketExpired
-	ErrKeyExpired      = errortables.ErrKeyExpired
-	ErrBadIntegrity    = errortables.ErrBadIntegrity
-	ErrResponseTooBig  = errortables.ErrResponseTooBig
-	ErrNoKey           = errortables.ErrNoKey
-	ErrKDCUnreachable  = errortables.ErrKDCUnreachable
-	ErrRealmUnknown    = errortables.ErrRealmUnknown
-	ErrCCNotFound      = errortables.ErrCCNotFound
-	ErrCCFormat        = errortables.ErrCCFormat
-	ErrKTFormat        = errortables.ErrKTFormat
-	ErrConfigSyntax    = errortables.ErrConfigSyntax
-	ErrNoDefaultRealm  = errortables.ErrNoDefaultRealm
-	ErrCredNotFound    = errortables.ErrCredNotFound
-	ErrNotSupported    = errortables.ErrNotSupported
-	ErrWrongRealm      = errortables.ErrWrongRealm
-	ErrPreauthRequired = errortables.ErrPreauthRequired
+	ErrPreauthFailed      = errortables.ErrPreauthFailed
+	ErrClientNotFound     = errortables.ErrClientNotFound
+	ErrServerNotFound     = errortables.ErrServerNotFound
+	ErrClockSkew          = errortables.ErrClockSkew
+	ErrReplay             = errortables.ErrReplay
+	ErrTicketExpired      = errortables.ErrTicketExpired
+	ErrKeyExpired         = errortables.ErrKeyExpired
+	ErrBadIntegrity       = errortables.ErrBadIntegrity
+	ErrResponseTooBig     = errortables.ErrResponseTooBig
+	ErrNoKey              = errortables.ErrNoKey
+	ErrKDCUnreachable     = errortables.ErrKDCUnreachable
+	ErrRealmUnknown       = errortables.ErrRealmUnknown
+	ErrCCNotFound         = errortables.ErrCCNotFound
+	ErrCCFormat           = errortables.ErrCCFormat
+	ErrKTFormat           = errortables.ErrKTFormat
+	ErrConfigSyntax       = errortables.ErrConfigSyntax
+	ErrNoDefaultRealm     = errortables.ErrNoDefaultRealm
+	ErrCredNotFound       = errortables.ErrCredNotFound
+	ErrNotSupported       = errortables.ErrNotSupported
+	ErrWrongRealm         = errortables.ErrWrongRealm
+	ErrPreauthRequired    = errortables.ErrPreauthRequired
+	ErrReplyModified      = errortables.ErrKDCReplyModified
+	ErrMalformedPrincipal = errortables.ErrMalformedPrincipal
+	ErrMutualFailed       = errortables.ErrMutualFailed
+	// ErrASN1Parse matches a message from the network or a file that
+	// failed to decode.
+	ErrASN1Parse = asn1ParseError()
 )
+
+func asn1ParseError() *errortables.Error {
+	i, ok := errortables.ASN1Table.Index("ASN1_PARSE_ERROR")
+	if !ok {
+		panic("krb5: ASN1_PARSE_ERROR missing from the asn1 table")
+	}
+	return errortables.ASN1Table.Err(i)
+}
 
 // KDCError is a KRB-ERROR message received from a KDC (RFC 4120, section
 // 5.9.1). It keeps the protocol error code, the e-text and the e-data, and
@@ -96,4 +111,11 @@ func noKeyError(principal types.PrincipalName, realm string, kvno uint32,
 		what += fmt.Sprintf(" and kvno %d", kvno)
 	}
 	return fmt.Errorf("krb5: keytab: %w", ErrNoKey.With(what, nil))
+}
+
+// lifecycleErr reports whether err comes from the lifecycle engine (an
+// object closed or a module gone), which callers must see unchanged.
+func lifecycleErr(err error) bool {
+	return errors.Is(err, ErrClosed) || errors.Is(err, ErrFinalized) ||
+		errors.Is(err, ErrShuttingDown) || errors.Is(err, ErrNotLoaded)
 }

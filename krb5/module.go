@@ -54,7 +54,8 @@ func teardown(g *lifecycle.Generation) {
 
 // moduleTables lists the error tables the krb5 module holds while loaded.
 func moduleTables() []*errortables.Table {
-	return []*errortables.Table{errortables.LifecycleTable}
+	return []*errortables.Table{errortables.LifecycleTable, errortables.KRB5Table,
+		errortables.KV5MTable, errortables.ASN1Table}
 }
 
 // Library is an explicit reference on the krb5 module, the analogue of a
@@ -92,4 +93,3 @@ func Close() error { return modules.KRB5.Close() }
 
 // ModuleStats returns the lifecycle statistics of the krb5 module.
 func ModuleStats() support.Stats { return modules.KRB5.Stats() }
-

@@ -166,7 +166,10 @@ func (r *Realm) setup(ctx context.Context, opts Options) error {
 	script := strings.Join([]string{
 		fmt.Sprintf("modprinc -maxrenewlife %s krbtgt/%s",
 			kadminRenewArg, r.Name),
-		fmt.Sprintf("addprinc -pw %s -maxrenewlife %s %s",
+		// Pre-authentication required, as deployed realms (and Active
+		// Directory) do: a wrong password then fails at the KDC with
+		// KDC_ERR_PREAUTH_FAILED.
+		fmt.Sprintf("addprinc +requires_preauth -pw %s -maxrenewlife %s %s",
 			r.Password, kadminRenewArg, r.User),
 		fmt.Sprintf("addprinc -randkey -maxrenewlife %s %s",
 			kadminRenewArg, r.Service),

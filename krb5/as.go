@@ -1,0 +1,472 @@
+package krb5
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/iana"
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/iana/patype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/support"
+)
+
+// maxReferrals bounds the realm hops of one exchange.
+const maxReferrals = 5
+
+// defaultLifetime is the ticket lifetime asked for when neither the
+// options nor the configuration give one.
+const defaultLifetime = 24 * time.Hour
+
+// loginKey is a long-term key derived or fetched for one login. It is
+// wiped when the login ends.
+type loginKey struct {
+	key  types.EncryptionKey
+	kvno int
+}
+
+func (k *loginKey) wipe() {
+	if k != nil {
+		support.Wipe(k.key.KeyValue)
+	}
+}
+
+// saltInfo is what the KDC told us about how to derive a key for one
+// enctype (ETYPE-INFO2, RFC 4120 section 5.2.7.5).
+type saltInfo struct {
+	etype  int32
+	salt   string
+	params string // hex, as gokrb5's string-to-key takes them
+	given  bool   // the KDC sent a salt (possibly empty)
+}
+
+// asExchange performs the AS exchange and returns the new TGT.
+// Pre-authentication uses an enctype the client has a key for, and the
+// password goes through string-to-key once per login.
+func (c *Client) asExchange(ctx context.Context) (*ServiceTicket, error) {
+	realm := c.realm
+	req, err := c.newASReq(realm)
+	if err != nil {
+		return nil, err
+	}
+	var key *loginKey
+	defer func() { key.wipe() }()
+	preauth, skewRetried := false, false
+	for round := 0; ; round++ {
+		if round > 4+maxReferrals {
+			return nil, fmt.Errorf("krb5: AS exchange: gave up after %d rounds", round)
+		}
+		b, err := req.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("krb5: AS exchange: encoding AS-REQ: %w", err)
+		}
+		c.trace(ctx, "AS-REQ", "realm", realm, "preauth", preauth)
+		rep, err := c.exchange(ctx, realm, b)
+		if err != nil {
+			return nil, err
+		}
+		if !isKRBError(rep) {
+			return c.finishAS(ctx, rep, &req, key)
+		}
+		kerr, err := parseKRBError(rep)
+		if err != nil {
+			return nil, fmt.Errorf("krb5: AS exchange: %w", err)
+		}
+		c.trace(ctx, "KRB-ERROR", "code", kerr.ErrorCode, "realm", realm)
+		switch kerr.ErrorCode {
+		case errorcode.KDC_ERR_PREAUTH_REQUIRED:
+			if preauth {
+				return nil, newKDCError("AS exchange", kerr)
+			}
+			info, err := parseETypeInfo(kerr.EData)
+			if err != nil {
+				return nil, fmt.Errorf("krb5: AS exchange: pre-authentication hints: %w", err)
+			}
+			if key, err = c.preauthKey(info); err != nil {
+				return nil, err
+			}
+			preauth = true
+		case errorcode.KRB_AP_ERR_SKEW:
+			if skewRetried || kerr.STime.IsZero() {
+				return nil, newKDCError("AS exchange", kerr)
+			}
+			skewRetried = true
+			c.learnOffset(kerr)
+			c.trace(ctx, "KDC reports clock skew; retrying with its time",
+				"offset", time.Duration(c.offset.Load()).String())
+		case errorcode.KDC_ERR_WRONG_REALM:
+			if kerr.CRealm == "" || kerr.CRealm == realm || round >= maxReferrals {
+				return nil, newKDCError("AS exchange", kerr)
+			}
+			c.trace(ctx, "client referral", "from", realm, "to", kerr.CRealm)
+			realm = kerr.CRealm
+			req.ReqBody.Realm = realm
+			req.ReqBody.SName.NameString = []string{"krbtgt", realm}
+		default:
+			return nil, newKDCError("AS exchange", kerr)
+		}
+		if preauth {
+			if err := c.setEncTimestamp(&req, key); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// newASReq builds an AS-REQ for krbtgt/realm with the client's options.
+func (c *Client) newASReq(realm string) (messages.ASReq, error) {
+	now := c.now().UTC()
+	opts := types.NewKrbFlags()
+	forwardable := c.cfg.LibDefaults.Forwardable
+	if c.settings.forwardable != nil {
+		forwardable = *c.settings.forwardable
+	}
+	if forwardable {
+		types.SetFlag(&opts, flags.Forwardable)
+	}
+	if c.cfg.LibDefaults.Proxiable {
+		types.SetFlag(&opts, flags.Proxiable)
+	}
+	if c.cfg.LibDefaults.Canonicalize {
+		types.SetFlag(&opts, flags.Canonicalize)
+	}
+	lifetime := c.settings.lifetime
+	if lifetime <= 0 {
+		lifetime = c.cfg.LibDefaults.TicketLifetime
+	}
+	if lifetime <= 0 {
+		lifetime = defaultLifetime
+	}
+	body := messages.KDCReqBody{
+		KDCOptions: opts,
+		Realm:      realm,
+		CName:      c.cname,
+		SName: types.PrincipalName{
+			NameType:   nametype.KRB_NT_SRV_INST,
+			NameString: []string{"krbtgt", realm},
+		},
+		Till:  now.Add(lifetime).Truncate(time.Second),
+		EType: c.requestETypes(),
+	}
+	renew := c.settings.renewLifetime
+	if renew <= 0 {
+		renew = c.cfg.LibDefaults.RenewLifetime
+	}
+	if renew > 0 {
+		types.SetFlag(&body.KDCOptions, flags.Renewable)
+		body.RTime = now.Add(renew).Truncate(time.Second)
+	}
+	nonce, err := newNonce()
+	if err != nil {
+		return messages.ASReq{}, err
+	}
+	body.Nonce = nonce
+	if len(body.EType) == 0 {
+		return messages.ASReq{}, fmt.Errorf("krb5: AS exchange: %w", ErrNoKey.With(
+			"no enctype that is both configured and available for "+
+				c.PrincipalString(), nil))
+	}
+	return messages.ASReq{KDCReqFields: messages.KDCReqFields{
+		PVNO:    iana.PVNO,
+		MsgType: msgtype.KRB_AS_REQ,
+		PAData:  types.PADataSequence{},
+		ReqBody: body,
+	}}, nil
+}
+
+// requestETypes lists the enctypes to ask for: the configured ones, and
+// for a keytab client only those it has keys for.
+func (c *Client) requestETypes() []int32 {
+	conf := c.cfg.LibDefaults.DefaultTktEnctypeIDs
+	var out []int32
+	for _, e := range conf {
+		if c.canUse(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// canUse reports whether the client can produce a long-term key of
+// enctype e.
+func (c *Client) canUse(e int32) bool {
+	if _, err := crypto.GetEtype(e); err != nil {
+		return false
+	}
+	if c.keytab == nil {
+		return true
+	}
+	have, err := c.keytab.ETypes(c.cname, c.realm)
+	return err == nil && slices.Contains(have, e)
+}
+
+func newNonce() (int, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, fmt.Errorf("krb5: nonce: %w", err)
+	}
+	return int(binary.BigEndian.Uint32(b[:]) & 0x7fffffff), nil
+}
+
+// preauthKey picks the first enctype in the KDC's hints that the client
+// can produce a key for, and produces it. Hints come in the KDC's order
+// of preference.
+func (c *Client) preauthKey(info []saltInfo) (*loginKey, error) {
+	var offered []int32
+	for _, in := range info {
+		offered = append(offered, in.etype)
+		if c.canUse(in.etype) {
+			return c.longTermKey(in)
+		}
+	}
+	if len(info) == 0 {
+		// No hints: the first configured enctype with the default salt.
+		for _, e := range c.requestETypes() {
+			return c.longTermKey(saltInfo{etype: e})
+		}
+	}
+	return nil, fmt.Errorf("krb5: AS exchange: %w", ErrNoKey.With(fmt.Sprintf(
+		"the KDC offers enctypes %v for %s and the client has a key for none",
+		offered, c.PrincipalString()), nil))
+}
+
+// longTermKey fetches the key from the keytab or derives it from the
+// password with the salt and parameters in in.
+func (c *Client) longTermKey(in saltInfo) (*loginKey, error) {
+	if c.keytab != nil {
+		var out *loginKey
+		err := c.keytab.UseKey(c.cname, c.realm, 0, in.etype,
+			func(k types.EncryptionKey, kvno uint32) error {
+				out = &loginKey{key: types.EncryptionKey{
+					KeyType:  k.KeyType,
+					KeyValue: append([]byte(nil), k.KeyValue...),
+				}, kvno: int(kvno)}
+				return nil
+			})
+		return out, err
+	}
+	et, err := crypto.GetEtype(in.etype)
+	if err != nil {
+		return nil, fmt.Errorf("krb5: %w", ErrNotSupported.With(
+			fmt.Sprintf("enctype %d", in.etype), nil))
+	}
+	salt := in.salt
+	if !in.given {
+		salt = c.cname.GetSalt(c.realm)
+	}
+	params := in.params
+	if params == "" {
+		params = et.GetDefaultStringToKeyParams()
+	}
+	var out *loginKey
+	err = c.password.Use(func(pw []byte) error {
+		k, err := et.StringToKey(string(pw), salt, params)
+		if err != nil {
+			return fmt.Errorf("krb5: string-to-key for enctype %d failed", in.etype)
+		}
+		out = &loginKey{key: types.EncryptionKey{KeyType: in.etype, KeyValue: k}}
+		return nil
+	})
+	return out, err
+}
+
+// setEncTimestamp replaces the PA-ENC-TIMESTAMP of req with one for the
+// current (KDC-corrected) time.
+func (c *Client) setEncTimestamp(req *messages.ASReq, key *loginKey) error {
+	now := c.now().UTC()
+	ts, err := asn1.Marshal(types.PAEncTSEnc{
+		PATimestamp: now.Truncate(time.Second),
+		PAUSec:      now.Nanosecond() / 1000,
+	})
+	if err != nil {
+		return fmt.Errorf("krb5: encoding PA-ENC-TIMESTAMP: %w", err)
+	}
+	ed, err := crypto.GetEncryptedData(ts, key.key, keyusage.AS_REQ_PA_ENC_TIMESTAMP, key.kvno)
+	if err != nil {
+		return fmt.Errorf("krb5: encrypting PA-ENC-TIMESTAMP: %w", err)
+	}
+	b, err := ed.Marshal()
+	if err != nil {
+		return fmt.Errorf("krb5: encoding PA-ENC-TIMESTAMP: %w", err)
+	}
+	req.PAData = slices.DeleteFunc(req.PAData, func(p types.PAData) bool {
+		return p.PADataType == patype.PA_ENC_TIMESTAMP
+	})
+	req.PAData = append(req.PAData, types.PAData{
+		PADataType: patype.PA_ENC_TIMESTAMP, PADataValue: b})
+	return nil
+}
+
+// learnOffset records the KDC's clock from a KRB_AP_ERR_SKEW error.
+func (c *Client) learnOffset(k *messages.KRBError) {
+	kdc := k.STime.Add(time.Duration(k.Susec) * time.Microsecond)
+	c.offset.Store(int64(kdc.Sub(c.settings.clock.Now())))
+}
+
+// finishAS decodes, decrypts and checks the AS-REP.
+func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
+	key *loginKey) (*ServiceTicket, error) {
+	var asRep messages.ASRep
+	if err := unmarshalSafe("AS-REP", rep, asRep.Unmarshal); err != nil {
+		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
+	}
+	etype := asRep.EncPart.EType
+	if key == nil || key.key.KeyType != etype {
+		// Not pre-authenticated, or the reply uses another enctype:
+		// derive the key it needs with the salt the reply carries.
+		info, _ := etypeInfoFromPAData(asRep.PAData)
+		in := saltInfo{etype: etype}
+		for _, i := range info {
+			if i.etype == etype {
+				in = i
+			}
+		}
+		if !c.canUse(etype) {
+			return nil, fmt.Errorf("krb5: AS exchange: %w", ErrNoKey.With(fmt.Sprintf(
+				"the reply is encrypted with enctype %d, which the client has no key for",
+				etype), nil))
+		}
+		k, err := c.longTermKey(in)
+		if err != nil {
+			return nil, err
+		}
+		defer k.wipe()
+		key = k
+	}
+	plain, err := crypto.DecryptEncPart(asRep.EncPart, key.key, keyusage.AS_REP_ENCPART)
+	if err != nil {
+		// The usual cause is a wrong password on a principal that does
+		// not require pre-authentication.
+		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrBadIntegrity.With(
+			"cannot decrypt the AS-REP: wrong password or key", nil))
+	}
+	defer support.Wipe(plain)
+	var part messages.EncKDCRepPart
+	if err := unmarshalSafe("EncASRepPart", plain, part.Unmarshal); err != nil {
+		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
+	}
+	defer support.Wipe(part.Key.KeyValue)
+	if part.Nonce != req.ReqBody.Nonce {
+		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
+			"the reply's nonce does not match the request", nil))
+	}
+	if !isTGT(part.SName) || !isTGT(asRep.Ticket.SName) {
+		return nil, fmt.Errorf("krb5: AS exchange: the reply is for %s, not a TGS",
+			part.SName.PrincipalNameString())
+	}
+	if !c.cfg.LibDefaults.Canonicalize && !samePrincipal(asRep.CName, req.ReqBody.CName) {
+		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
+			"the reply names another client: "+asRep.CName.PrincipalNameString(), nil))
+	}
+	c.trace(ctx, "AS-REP", "realm", asRep.CRealm, "enctype", part.Key.KeyType,
+		"endtime", part.EndTime)
+	return newServiceTicket(asRep.Ticket, asRep.CName, asRep.CRealm, &part)
+}
+
+// isKRBError reports whether a KDC reply is a KRB-ERROR (APPLICATION 30).
+func isKRBError(rep []byte) bool { return len(rep) > 0 && rep[0] == 0x7e }
+
+// parseKRBError decodes a KRB-ERROR without panicking on bad input.
+func parseKRBError(rep []byte) (*messages.KRBError, error) {
+	var k messages.KRBError
+	if err := unmarshalSafe("KRB-ERROR", rep, k.Unmarshal); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// errMalformed reports a message that failed to decode. It says what
+// message it was, never its bytes.
+type errMalformed struct {
+	what string
+	err  error
+}
+
+func (e *errMalformed) Error() string {
+	return "malformed " + e.what + " from the KDC: " + e.err.Error()
+}
+
+func (e *errMalformed) Unwrap() error { return e.err }
+
+// unmarshalSafe runs a gokrb5 decoder, turning a panic inside it into an
+// error, so malformed input from the network cannot crash the process.
+func unmarshalSafe(what string, b []byte, f func([]byte) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &errMalformed{what: what, err: errors.New("decoder failed")}
+		}
+	}()
+	if err := f(b); err != nil {
+		return &errMalformed{what: what, err: ErrASN1Parse.With("", err)}
+	}
+	return nil
+}
+
+// parseETypeInfo extracts ETYPE-INFO2 (or ETYPE-INFO, or PW-SALT) from
+// the METHOD-DATA in a PREAUTH_REQUIRED error.
+func parseETypeInfo(edata []byte) ([]saltInfo, error) {
+	if len(edata) == 0 {
+		return nil, nil
+	}
+	var pas types.PADataSequence
+	if err := unmarshalSafe("METHOD-DATA", edata, pas.Unmarshal); err != nil {
+		return nil, err
+	}
+	return etypeInfoFromPAData(pas)
+}
+
+func etypeInfoFromPAData(pas types.PADataSequence) ([]saltInfo, error) {
+	var info2, info1 []saltInfo
+	var pwSalt *string
+	for _, pa := range pas {
+		switch pa.PADataType {
+		case patype.PA_ETYPE_INFO2:
+			var e types.ETypeInfo2
+			if err := unmarshalSafe("ETYPE-INFO2", pa.PADataValue, e.Unmarshal); err != nil {
+				return nil, err
+			}
+			for _, x := range e {
+				info2 = append(info2, saltInfo{etype: x.EType, salt: x.Salt,
+					params: hex.EncodeToString(x.S2KParams), given: x.Salt != ""})
+			}
+		case patype.PA_ETYPE_INFO:
+			var e types.ETypeInfo
+			if err := unmarshalSafe("ETYPE-INFO", pa.PADataValue, e.Unmarshal); err != nil {
+				return nil, err
+			}
+			for _, x := range e {
+				info1 = append(info1, saltInfo{etype: x.EType, salt: string(x.Salt),
+					given: x.Salt != nil})
+			}
+		case patype.PA_PW_SALT:
+			s := string(pa.PADataValue)
+			pwSalt = &s
+		}
+	}
+	out := info2
+	if out == nil {
+		out = info1
+	}
+	if pwSalt != nil {
+		for i := range out {
+			if !out[i].given {
+				out[i].salt, out[i].given = *pwSalt, true
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,266 @@
+package krb5
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/internal/ccachefile"
+	"github.com/safekrb5/safekrb5/support"
+)
+
+// DefaultCCacheName returns the credential cache MIT's tools use: the
+// KRB5CCNAME environment variable, or FILE:/tmp/krb5cc_UID.
+func DefaultCCacheName() string {
+	if v := os.Getenv("KRB5CCNAME"); v != "" {
+		return v
+	}
+	return "FILE:/tmp/krb5cc_" + strconv.Itoa(os.Getuid())
+}
+
+// CCachePath resolves a credential cache name to a file path: "" means
+// DefaultCCacheName, a "FILE:" prefix is removed, a name without a type
+// prefix is a file. Other cache types (DIR, KEYRING, KCM, MEMORY, API)
+// fail with an error matching ErrNotSupported.
+func CCachePath(name string) (string, error) {
+	if name == "" {
+		name = DefaultCCacheName()
+	}
+	typ, rest, ok := strings.Cut(name, ":")
+	if !ok || strings.Contains(typ, "/") {
+		return name, nil
+	}
+	if strings.EqualFold(typ, "FILE") {
+		if rest == "" {
+			return "", fmt.Errorf("krb5: %w", ErrCCNotFound.With("empty FILE: cache name", nil))
+		}
+		return rest, nil
+	}
+	return "", fmt.Errorf("krb5: %w", ErrNotSupported.With(
+		"credential cache type "+typ+" (only FILE is supported)", nil))
+}
+
+// NewFromCCache makes a client from an MIT credential cache file: its
+// default principal, its TGT and its service tickets ("" reads
+// KRB5CCNAME, else the default cache). MIT's configuration entries and
+// the KDC time offset are honoured. The client has no long-term key: it
+// renews its TGT while the TGT is renewable and cannot log in again
+// after that.
+func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, error) {
+	path, err := CCachePath(name)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := ccachefile.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("krb5: %w", ErrCCNotFound.With(path, err))
+		}
+		return nil, fmt.Errorf("krb5: %w", ErrCCFormat.With(path, err))
+	}
+	defer cc.Wipe()
+	p := cc.DefaultPrincipal
+	c, err := newClient(strings.Join(p.Components, "/"), p.Realm, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.cname.NameType = p.NameType
+	if cc.TimeOffset != nil {
+		c.offset.Store(int64(*cc.TimeOffset))
+	}
+	if err := c.loadCredentials(cc); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("krb5: %s: %w", path, err)
+	}
+	if c.currentTGT() == nil {
+		c.Close()
+		return nil, fmt.Errorf("krb5: %s: %w", path, ErrCredNotFound.With(
+			"no TGT for "+p.String(), nil))
+	}
+	return c, nil
+}
+
+// loadCredentials installs the tickets of cc: the TGT of the client's
+// realm, and service tickets that are still valid.
+func (c *Client) loadCredentials(cc *ccachefile.Cache) error {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range cc.Credentials {
+		cred := &cc.Credentials[i]
+		if cred.IsConfig() || len(cred.SecondTicket) > 0 {
+			continue
+		}
+		if !cred.Client.SameName(cc.DefaultPrincipal) ||
+			cred.Client.Realm != cc.DefaultPrincipal.Realm {
+			continue
+		}
+		t, err := ticketFromCredential(cred)
+		if err != nil {
+			return err
+		}
+		isLocalTGT := isTGT(t.Server) && t.Server.NameString[1] == c.realm &&
+			t.ServerRealm == c.realm
+		switch {
+		case isLocalTGT:
+			if c.tgt == nil || t.EndTime.After(c.tgt.EndTime) {
+				if c.tgt != nil {
+					c.retiredLocked(c.tgt)
+				}
+				c.tgt = t
+			} else {
+				t.destroy()
+			}
+		case isTGT(t.Server) || !t.valid(now, 0):
+			t.destroy() // cross-realm TGTs are fetched again when needed
+		default:
+			c.storeLocked(cacheKey(t.Server, t.ServerRealm), t)
+		}
+	}
+	return nil
+}
+
+// ticketFromCredential converts a cache entry, copying its key into a
+// Secret.
+func ticketFromCredential(cred *ccachefile.Credential) (*ServiceTicket, error) {
+	var tkt messages.Ticket
+	if err := unmarshalSafe("ticket in credential cache", cred.Ticket, tkt.Unmarshal); err != nil {
+		return nil, ErrCCFormat.With("a ticket for "+cred.Server.String()+" does not decode", err)
+	}
+	key, err := support.NewSecret(cred.Key.Value)
+	if err != nil {
+		return nil, err
+	}
+	return &ServiceTicket{
+		Ticket:      tkt,
+		Client:      principalName(cred.Client),
+		ClientRealm: cred.Client.Realm,
+		Server:      principalName(cred.Server),
+		ServerRealm: cred.Server.Realm,
+		Flags:       flagsFromCache(cred.Flags),
+		AuthTime:    cred.AuthTime,
+		StartTime:   orTime(cred.StartTime, cred.AuthTime),
+		EndTime:     cred.EndTime,
+		RenewTill:   cred.RenewTill,
+		KeyType:     cred.Key.Type,
+		key:         key,
+	}, nil
+}
+
+func principalName(p ccachefile.Principal) types.PrincipalName {
+	return types.PrincipalName{NameType: p.NameType,
+		NameString: append([]string(nil), p.Components...)}
+}
+
+func cachePrincipal(n types.PrincipalName, realm string) ccachefile.Principal {
+	return ccachefile.Principal{NameType: n.NameType, Realm: realm,
+		Components: append([]string(nil), n.NameString...)}
+}
+
+// flagsFromCache turns the cache's 32-bit flags (bit 31 is RFC 4120 flag
+// 0) into a KerberosFlags bit string.
+func flagsFromCache(f uint32) asn1.BitString {
+	b := make([]byte, 4)
+	b[0], b[1], b[2], b[3] = byte(f>>24), byte(f>>16), byte(f>>8), byte(f)
+	return asn1.BitString{Bytes: b, BitLength: 32}
+}
+
+// flagsToCache is the inverse of flagsFromCache.
+func flagsToCache(bs asn1.BitString) uint32 {
+	var f uint32
+	for i := 0; i < 32 && i < bs.BitLength; i++ {
+		if bs.At(i) == 1 {
+			f |= 1 << (31 - i)
+		}
+	}
+	return f
+}
+
+// WriteCCache writes the client's TGT and cached service tickets to a
+// credential cache file in MIT's format (version 4), atomically and with
+// mode 0600, so MIT's klist lists it and kvno and curl use it. name is
+// resolved as in CCachePath.
+func (c *Client) WriteCCache(name string) error {
+	if err := c.obj.Enter(); err != nil {
+		return err
+	}
+	defer c.obj.Leave()
+	path, err := CCachePath(name)
+	if err != nil {
+		return err
+	}
+	tickets := c.snapshot()
+	if len(tickets) == 0 {
+		return fmt.Errorf("krb5: %w", ErrCredNotFound.With("no TGT: not logged in", nil))
+	}
+	cc := &ccachefile.Cache{
+		DefaultPrincipal: cachePrincipal(c.cname, c.realm),
+	}
+	if off := time.Duration(c.offset.Load()); off != 0 {
+		cc.TimeOffset = &off
+	}
+	defer cc.Wipe()
+	for _, t := range tickets {
+		cred, err := credentialFromTicket(t)
+		if err != nil {
+			return err
+		}
+		cc.Credentials = append(cc.Credentials, cred)
+	}
+	if err := ccachefile.WriteFile(path, cc); err != nil {
+		return fmt.Errorf("krb5: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// snapshot returns the TGT followed by the distinct cached tickets.
+func (c *Client) snapshot() []*ServiceTicket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tgt == nil {
+		return nil
+	}
+	out := []*ServiceTicket{c.tgt}
+	seen := map[*ServiceTicket]bool{c.tgt: true}
+	for k, t := range c.tickets {
+		if k == retiredKey || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+func credentialFromTicket(t *ServiceTicket) (ccachefile.Credential, error) {
+	raw, err := t.Ticket.Marshal()
+	if err != nil {
+		return ccachefile.Credential{}, fmt.Errorf("krb5: encoding ticket for %s: %w",
+			t.ServerName(), err)
+	}
+	cred := ccachefile.Credential{
+		Client:    cachePrincipal(t.Client, t.ClientRealm),
+		Server:    cachePrincipal(t.Server, t.ServerRealm),
+		AuthTime:  t.AuthTime,
+		StartTime: t.StartTime,
+		EndTime:   t.EndTime,
+		RenewTill: t.RenewTill,
+		Flags:     flagsToCache(t.Flags),
+		Ticket:    raw,
+	}
+	err = t.UseSessionKey(func(k types.EncryptionKey) error {
+		cred.Key = ccachefile.Keyblock{Type: k.KeyType,
+			Value: append([]byte(nil), k.KeyValue...)}
+		return nil
+	})
+	return cred, err
+}

@@ -1,0 +1,351 @@
+package krb5
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/iana"
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/iana/patype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// renewMargin is how long before its end a cached ticket stops being
+// handed out: a ticket about to expire would fail at the server.
+const renewMargin = 30 * time.Second
+
+// ServiceTicket returns a ticket for the service spn ("HTTP/host.example",
+// optionally with "@REALM"), from the client's cache when it holds a valid
+// one, otherwise from the KDC (the TGS exchange, RFC 4120 section 3.3),
+// following referrals across realms. Names the KDC canonicalises hit the
+// cache under both the asked and the returned name. If the TGT has
+// expired and the client has a password or keytab, it logs in again
+// first.
+func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket, error) {
+	if err := c.obj.Enter(); err != nil {
+		return nil, err
+	}
+	defer c.obj.Leave()
+	sname, srealm, err := c.parseSPN(spn)
+	if err != nil {
+		return nil, err
+	}
+	key := cacheKey(sname, srealm)
+	if t := c.cached(key); t != nil {
+		c.trace(ctx, "service ticket cache hit", "server", key)
+		return t, nil
+	}
+	tgt, err := c.freshTGT(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.fetchServiceTicket(ctx, tgt, sname, srealm)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.storeLocked(key, t)
+	if canon := cacheKey(t.Server, t.ServerRealm); canon != key {
+		c.storeLocked(canon, t)
+	}
+	return t, nil
+}
+
+// cacheKey names a service in the ticket cache. The name type takes no
+// part, as KDCs may answer with another one.
+func cacheKey(name types.PrincipalName, realm string) string {
+	return strings.Join(name.NameString, "/") + "@" + realm
+}
+
+// cached returns a ticket from the cache that is valid for a while yet.
+func (c *Client) cached(key string) *ServiceTicket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.tickets[key]
+	if !ok || !t.valid(c.now(), renewMargin) {
+		return nil
+	}
+	return t
+}
+
+// storeLocked caches t under key; a ticket it replaces is retired.
+func (c *Client) storeLocked(key string, t *ServiceTicket) {
+	if old, ok := c.tickets[key]; ok && old != t && !c.referencedLocked(old, key) {
+		c.retiredLocked(old)
+	}
+	c.tickets[key] = t
+}
+
+// referencedLocked reports whether t is cached under a key other than
+// skip.
+func (c *Client) referencedLocked(t *ServiceTicket, skip string) bool {
+	for k, v := range c.tickets {
+		if k != skip && v == t {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSPN splits "service/host@REALM". Without a realm, the host's realm
+// comes from [domain_realm], else the client's realm is used.
+func (c *Client) parseSPN(spn string) (types.PrincipalName, string, error) {
+	if spn == "" || strings.ContainsAny(spn, "\x00\n") {
+		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
+			fmt.Sprintf("service name %q", spn), nil))
+	}
+	name, realm := spn, ""
+	if i := strings.LastIndexByte(spn, '@'); i >= 0 {
+		name, realm = spn[:i], spn[i+1:]
+	}
+	parts := strings.Split(name, "/")
+	for _, p := range parts {
+		if p == "" {
+			return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
+				fmt.Sprintf("service name %q has an empty component", spn), nil))
+		}
+	}
+	nt := int32(nametype.KRB_NT_PRINCIPAL)
+	if len(parts) == 2 {
+		nt = nametype.KRB_NT_SRV_HST
+	}
+	if realm == "" && len(parts) == 2 {
+		realm = c.cfg.ResolveRealm(parts[1])
+	}
+	if realm == "" {
+		realm = c.realm
+	}
+	return types.PrincipalName{NameType: nt, NameString: parts}, realm, nil
+}
+
+// freshTGT returns a TGT valid for a while yet, logging in again when the
+// client has long-term credentials.
+func (c *Client) freshTGT(ctx context.Context) (*ServiceTicket, error) {
+	if t := c.currentTGT(); t != nil && t.valid(c.now(), renewMargin) {
+		return t, nil
+	}
+	if c.password == nil && c.keytab == nil {
+		if c.currentTGT() == nil {
+			return nil, fmt.Errorf("krb5: %w", ErrCredNotFound.With(
+				"no TGT: log in first", nil))
+		}
+		return nil, fmt.Errorf("krb5: %w", ErrTicketExpired.With(
+			"the TGT has expired and the client cannot log in again", nil))
+	}
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	if t := c.currentTGT(); t != nil && t.valid(c.now(), renewMargin) {
+		return t, nil // another goroutine logged in meanwhile
+	}
+	tgt, err := c.asExchange(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.setTGT(tgt)
+	c.startRenewal()
+	return tgt, nil
+}
+
+// fetchServiceTicket runs TGS exchanges from tgt until it holds a ticket
+// for sname, following referral TGTs (RFC 6806) for up to maxReferrals
+// realms. Referral TGTs are used once and not cached.
+func (c *Client) fetchServiceTicket(ctx context.Context, tgt *ServiceTicket,
+	sname types.PrincipalName, srealm string) (*ServiceTicket, error) {
+	cur := tgt
+	for hop := 0; ; hop++ {
+		kdcRealm := cur.Server.NameString[1]
+		t, err := c.tgsExchange(ctx, cur, sname, kdcRealm, false)
+		if cur != tgt {
+			defer cur.destroy()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if isTGT(t.Server) && !isTGT(sname) {
+			next := t.Server.NameString[1]
+			if hop >= maxReferrals || next == kdcRealm {
+				t.destroy()
+				return nil, fmt.Errorf("krb5: TGS exchange: %w", ErrWrongRealm.With(
+					fmt.Sprintf("referral loop or chain too long at %s for %s",
+						next, cacheKey(sname, srealm)), nil))
+			}
+			c.trace(ctx, "server referral", "from", kdcRealm, "to", next)
+			cur = t
+			continue
+		}
+		return t, nil
+	}
+}
+
+// tgsExchange asks the KDC of kdcRealm for a ticket for sname with tgt.
+// With renew set it renews tgt itself.
+func (c *Client) tgsExchange(ctx context.Context, tgt *ServiceTicket,
+	sname types.PrincipalName, kdcRealm string, renew bool) (*ServiceTicket, error) {
+	skewRetried := false
+	for {
+		req, err := c.newTGSReq(tgt, sname, kdcRealm, renew)
+		if err != nil {
+			return nil, err
+		}
+		b, err := req.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("krb5: TGS exchange: encoding TGS-REQ: %w", err)
+		}
+		c.trace(ctx, "TGS-REQ", "server", cacheKey(sname, kdcRealm), "renew", renew)
+		rep, err := c.exchange(ctx, kdcRealm, b)
+		if err != nil {
+			return nil, err
+		}
+		if isKRBError(rep) {
+			kerr, err := parseKRBError(rep)
+			if err != nil {
+				return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
+			}
+			if kerr.ErrorCode == errorcode.KRB_AP_ERR_SKEW && !skewRetried &&
+				!kerr.STime.IsZero() {
+				skewRetried = true
+				c.learnOffset(kerr)
+				continue
+			}
+			return nil, newKDCError("TGS exchange", kerr)
+		}
+		return c.finishTGS(ctx, rep, &req, tgt)
+	}
+}
+
+// newTGSReq builds a TGS-REQ with its PA-TGS-REQ authenticator, stamped
+// with the KDC-corrected time.
+func (c *Client) newTGSReq(tgt *ServiceTicket, sname types.PrincipalName,
+	kdcRealm string, renew bool) (messages.TGSReq, error) {
+	now := c.now().UTC()
+	opts := types.NewKrbFlags()
+	if tgt.Forwardable() && c.wantForwardable() {
+		types.SetFlag(&opts, flags.Forwardable)
+	}
+	types.SetFlag(&opts, flags.Canonicalize)
+	lifetime := c.settings.lifetime
+	if lifetime <= 0 {
+		lifetime = c.cfg.LibDefaults.TicketLifetime
+	}
+	if lifetime <= 0 {
+		lifetime = defaultLifetime
+	}
+	till := now.Add(lifetime).Truncate(time.Second)
+	if renew {
+		types.SetFlag(&opts, flags.Renew)
+		types.SetFlag(&opts, flags.Renewable)
+		if !tgt.RenewTill.IsZero() {
+			till = tgt.RenewTill
+		}
+	}
+	nonce, err := newNonce()
+	if err != nil {
+		return messages.TGSReq{}, err
+	}
+	body := messages.KDCReqBody{
+		KDCOptions: opts,
+		Realm:      kdcRealm,
+		SName:      sname,
+		Till:       till,
+		Nonce:      nonce,
+		EType:      c.cfg.LibDefaults.DefaultTGSEnctypeIDs,
+	}
+	if renew {
+		body.RTime = tgt.RenewTill
+	}
+	bodyBytes, err := body.Marshal()
+	if err != nil {
+		return messages.TGSReq{}, fmt.Errorf("krb5: TGS exchange: encoding body: %w", err)
+	}
+	var apReq messages.APReq
+	err = tgt.UseSessionKey(func(key types.EncryptionKey) error {
+		et, err := crypto.GetEtype(key.KeyType)
+		if err != nil {
+			return fmt.Errorf("krb5: TGS exchange: %w", ErrNotSupported.With(
+				fmt.Sprintf("TGT session key enctype %d", key.KeyType), nil))
+		}
+		sum, err := et.GetChecksumHash(key.KeyValue, bodyBytes,
+			keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM)
+		if err != nil {
+			return fmt.Errorf("krb5: TGS exchange: checksum: %w", err)
+		}
+		auth := types.Authenticator{
+			AVNO:   iana.PVNO,
+			CRealm: tgt.ClientRealm,
+			CName:  tgt.Client,
+			Cksum:  types.Checksum{CksumType: et.GetHashID(), Checksum: sum},
+			CTime:  now.Truncate(time.Second),
+			Cusec:  now.Nanosecond() / 1000,
+		}
+		apReq, err = messages.NewAPReq(tgt.Ticket, key, auth)
+		return err
+	})
+	if err != nil {
+		return messages.TGSReq{}, err
+	}
+	ap, err := apReq.Marshal()
+	if err != nil {
+		return messages.TGSReq{}, fmt.Errorf("krb5: TGS exchange: encoding AP-REQ: %w", err)
+	}
+	return messages.TGSReq{KDCReqFields: messages.KDCReqFields{
+		PVNO:    iana.PVNO,
+		MsgType: msgtype.KRB_TGS_REQ,
+		PAData: types.PADataSequence{
+			{PADataType: patype.PA_TGS_REQ, PADataValue: ap},
+		},
+		ReqBody: body,
+		Renewal: renew,
+	}}, nil
+}
+
+func (c *Client) wantForwardable() bool {
+	if c.settings.forwardable != nil {
+		return *c.settings.forwardable
+	}
+	return c.cfg.LibDefaults.Forwardable
+}
+
+// finishTGS decodes, decrypts and checks a TGS-REP.
+func (c *Client) finishTGS(ctx context.Context, rep []byte, req *messages.TGSReq,
+	tgt *ServiceTicket) (*ServiceTicket, error) {
+	var tgsRep messages.TGSRep
+	if err := unmarshalSafe("TGS-REP", rep, tgsRep.Unmarshal); err != nil {
+		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
+	}
+	var plain []byte
+	err := tgt.UseSessionKey(func(key types.EncryptionKey) error {
+		var err error
+		plain, err = crypto.DecryptEncPart(tgsRep.EncPart, key,
+			keyusage.TGS_REP_ENCPART_SESSION_KEY)
+		return err
+	})
+	if err != nil {
+		if lifecycleErr(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("krb5: TGS exchange: %w", ErrBadIntegrity.With(
+			"cannot decrypt the TGS-REP", nil))
+	}
+	defer clear(plain)
+	var part messages.EncKDCRepPart
+	if err := unmarshalSafe("EncTGSRepPart", plain, part.Unmarshal); err != nil {
+		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
+	}
+	defer clear(part.Key.KeyValue)
+	if part.Nonce != req.ReqBody.Nonce {
+		return nil, fmt.Errorf("krb5: TGS exchange: %w", ErrReplyModified.With(
+			"the reply's nonce does not match the request", nil))
+	}
+	c.trace(ctx, "TGS-REP", "server", cacheKey(part.SName, part.SRealm),
+		"enctype", part.Key.KeyType, "endtime", part.EndTime)
+	return newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+}

@@ -1,0 +1,123 @@
+package krb5
+
+import (
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/support"
+)
+
+// ServiceTicket is a ticket with its session key and the fields of the KDC
+// reply that issued it. A client's TGT is one too. The session key lives in
+// a support.Secret owned by the client that obtained the ticket: it is
+// wiped when the client closes, or when the ticket leaves the client's
+// cache, after which UseSessionKey fails with ErrClosed. A ServiceTicket is
+// safe for concurrent use; its fields are read-only.
+type ServiceTicket struct {
+	Ticket      messages.Ticket
+	Client      types.PrincipalName
+	ClientRealm string
+	Server      types.PrincipalName
+	ServerRealm string
+	Flags       asn1.BitString
+	AuthTime    time.Time
+	StartTime   time.Time
+	EndTime     time.Time
+	RenewTill   time.Time
+	// KeyType is the enctype of the session key.
+	KeyType int32
+
+	key *support.Secret
+}
+
+// UseSessionKey calls f with the session key. The key's bytes are valid
+// only during f; f must not keep them.
+func (t *ServiceTicket) UseSessionKey(f func(key types.EncryptionKey) error) error {
+	return t.key.Use(func(b []byte) error {
+		return f(types.EncryptionKey{KeyType: t.KeyType, KeyValue: b})
+	})
+}
+
+// ServerName returns the server principal as "name/host@REALM".
+func (t *ServiceTicket) ServerName() string {
+	return t.Server.PrincipalNameString() + "@" + t.ServerRealm
+}
+
+// ClientName returns the client principal as "name@REALM".
+func (t *ServiceTicket) ClientName() string {
+	return t.Client.PrincipalNameString() + "@" + t.ClientRealm
+}
+
+// Renewable reports whether the ticket carries the renewable flag.
+func (t *ServiceTicket) Renewable() bool { return flagSet(t.Flags, flags.Renewable) }
+
+// Forwardable reports whether the ticket carries the forwardable flag.
+func (t *ServiceTicket) Forwardable() bool {
+	return flagSet(t.Flags, flags.Forwardable)
+}
+
+// flagSet reports whether flag i (0 is the most significant bit of the
+// first byte) is set; a short bit string has the missing flags clear.
+func flagSet(f asn1.BitString, i int) bool {
+	if i < 0 || i >= f.BitLength || i/8 >= len(f.Bytes) {
+		return false
+	}
+	return f.At(i) == 1
+}
+
+// valid reports whether the ticket can still be used at now, keeping
+// margin in hand.
+func (t *ServiceTicket) valid(now time.Time, margin time.Duration) bool {
+	return now.Add(margin).Before(t.EndTime)
+}
+
+// destroy wipes the session key.
+func (t *ServiceTicket) destroy() {
+	if t != nil && t.key != nil {
+		t.key.Destroy()
+	}
+}
+
+// newServiceTicket builds a ServiceTicket from a decrypted KDC reply part.
+func newServiceTicket(tkt messages.Ticket, cname types.PrincipalName,
+	crealm string, part *messages.EncKDCRepPart) (*ServiceTicket, error) {
+	key, err := support.NewSecret(part.Key.KeyValue)
+	support.Wipe(part.Key.KeyValue)
+	if err != nil {
+		return nil, err
+	}
+	return &ServiceTicket{
+		Ticket:      tkt,
+		Client:      cname,
+		ClientRealm: crealm,
+		Server:      part.SName,
+		ServerRealm: part.SRealm,
+		// The decoder's bit string shares memory with the decrypted
+		// buffer, which the caller wipes.
+		Flags: asn1.BitString{Bytes: append([]byte(nil), part.Flags.Bytes...),
+			BitLength: part.Flags.BitLength},
+		AuthTime:  part.AuthTime,
+		StartTime: orTime(part.StartTime, part.AuthTime),
+		EndTime:   part.EndTime,
+		RenewTill: part.RenewTill,
+		KeyType:   part.Key.KeyType,
+		key:       key,
+	}, nil
+}
+
+func orTime(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return t
+}
+
+// isTGT reports whether name is a ticket-granting service name
+// krbtgt/REALM.
+func isTGT(name types.PrincipalName) bool {
+	return len(name.NameString) == 2 && name.NameString[0] == "krbtgt"
+}
