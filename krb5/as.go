@@ -163,7 +163,7 @@ func (c *Client) newASReq(realm string) (messages.ASReq, error) {
 		EType: c.requestETypes(),
 	}
 	renew := c.settings.renewLifetime
-	if renew <= 0 {
+	if renew == 0 {
 		renew = c.cfg.LibDefaults.RenewLifetime
 	}
 	if renew > 0 {

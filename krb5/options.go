@@ -16,7 +16,7 @@ type settings struct {
 	kdcTimeout    time.Duration
 	autoRenew     bool
 	lifetime      time.Duration // 0: from the configuration
-	renewLifetime time.Duration // 0: from the configuration
+	renewLifetime time.Duration // 0: from the configuration; <0: none
 	forwardable   *bool
 }
 
@@ -56,7 +56,8 @@ func DisableAutoRenew() Option { return func(s *settings) { s.autoRenew = false 
 func WithLifetime(d time.Duration) Option { return func(s *settings) { s.lifetime = d } }
 
 // WithRenewableLifetime asks for renewable tickets renewable for d, like
-// kinit -r.
+// kinit -r. A negative d asks for tickets that are not renewable, whatever
+// the configuration says.
 func WithRenewableLifetime(d time.Duration) Option {
 	return func(s *settings) { s.renewLifetime = d }
 }

@@ -1,0 +1,148 @@
+package krb5_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/safekrb5/safekrb5/krb5"
+)
+
+// TestRenewalKeepsTGTFresh asks for a short-lived renewable TGT and
+// watches the client's goroutine replace it before it expires; Close
+// stops that goroutine.
+func TestRenewalKeepsTGTFresh(t *testing.T) {
+	r := testRealm(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx := ctxT(t)
+	c, err := krb5.NewWithPassword(r.User, r.Name, r.Password, realmConfig(t, r),
+		krb5.WithLifetime(4*time.Second), krb5.WithRenewableLifetime(time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, c.Login(ctx))
+	first, err := c.TGT()
+	require.NoError(t, err)
+	require.True(t, first.Renewable())
+
+	deadline := time.Now().Add(15 * time.Second)
+	var renewed *krb5.ServiceTicket
+	for time.Now().Before(deadline) {
+		if t2, err := c.TGT(); err == nil && t2 != first {
+			renewed = t2
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.NotNil(t, renewed, "the TGT was not renewed")
+	assert.Equal(t, first.AuthTime, renewed.AuthTime, "renewed, not a new login")
+	assert.True(t, renewed.EndTime.After(first.EndTime))
+	require.NoError(t, c.Close())
+}
+
+// TestReloginWithoutRenewable: a TGT that is not renewable is replaced by
+// a new login with the password.
+func TestReloginWithoutRenewable(t *testing.T) {
+	r := testRealm(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx := ctxT(t)
+	cfg := realmConfig(t, r)
+	c, err := krb5.NewWithPassword(r.User, r.Name, r.Password, cfg,
+		krb5.WithLifetime(3*time.Second), krb5.WithRenewableLifetime(-1))
+	require.NoError(t, err)
+	require.NoError(t, c.Login(ctx))
+	first, err := c.TGT()
+	require.NoError(t, err)
+	require.False(t, first.Renewable())
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if t2, err := c.TGT(); err == nil && t2 != first {
+			assert.True(t, t2.AuthTime.After(first.AuthTime), "a new login")
+			require.NoError(t, c.Close())
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.Close()
+	t.Fatal("the TGT was not replaced")
+}
+
+// TestConcurrentLoginsOneRenewer: many concurrent logins leave exactly
+// one renewal goroutine, which Close stops (goleak checks).
+func TestConcurrentLoginsOneRenewer(t *testing.T) {
+	r := testRealm(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx := ctxT(t)
+	c := passwordClient(t, r)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, c.Login(ctx))
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, c.Close())
+}
+
+// syncBuffer is a bytes.Buffer safe for the renewal goroutine's logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestTraceHasNoSecrets traces a full login and a service ticket and
+// checks the trace for the password and the session keys in every
+// encoding a logger might use.
+func TestTraceHasNoSecrets(t *testing.T) {
+	r := testRealm(t)
+	ctx := ctxT(t)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := passwordClient(t, r, krb5.WithLogger(log))
+	require.NoError(t, c.Login(ctx))
+	st, err := c.ServiceTicket(ctx, r.Service)
+	require.NoError(t, err)
+	tgt, err := c.TGT()
+	require.NoError(t, err)
+
+	trace := buf.String()
+	for _, want := range []string{"AS-REQ", "KRB-ERROR", "AS-REP", "TGS-REQ", "TGS-REP"} {
+		assert.Contains(t, trace, want)
+	}
+	assert.NotContains(t, trace, r.Password)
+	for _, tk := range []*krb5.ServiceTicket{st, tgt} {
+		require.NoError(t, tk.UseSessionKey(func(k types.EncryptionKey) error {
+			for _, enc := range []string{
+				hex.EncodeToString(k.KeyValue),
+				strings.ToUpper(hex.EncodeToString(k.KeyValue)),
+				base64.StdEncoding.EncodeToString(k.KeyValue),
+				string(k.KeyValue),
+			} {
+				assert.NotContains(t, trace, enc)
+			}
+			return nil
+		}))
+	}
+}
