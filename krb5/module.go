@@ -42,11 +42,13 @@ func load(g *lifecycle.Generation) error {
 		errortables.Register(t)
 	}
 	g.Value = st
+	support.Tracer(nil).Debug("krb5: loaded", "generation", g.ID())
 	return nil
 }
 
 func teardown(g *lifecycle.Generation) {
 	st := g.Value.(*state)
+	support.Tracer(nil).Debug("krb5: tearing down", "generation", g.ID())
 	for _, t := range st.tables {
 		errortables.Release(t)
 	}

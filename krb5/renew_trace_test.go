@@ -5,6 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -145,4 +148,45 @@ func TestTraceHasNoSecrets(t *testing.T) {
 			return nil
 		}))
 	}
+}
+
+// TestKRB5TraceFile runs a login in a child process with KRB5_TRACE set,
+// as a user would, and reads the file it wrote.
+func TestKRB5TraceFile(t *testing.T) {
+	if os.Getenv("SAFEKRB5_TRACE_CHILD") == "1" {
+		traceChild(t)
+		return
+	}
+	r := testRealm(t)
+	file := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKRB5TraceFile$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SAFEKRB5_TRACE_CHILD=1", "KRB5_TRACE="+file,
+		"KRB5_CONFIG="+r.ConfPath, "TRACE_USER="+r.User, "TRACE_REALM="+r.Name,
+		"TRACE_PASSWORD="+r.Password, "TRACE_SERVICE="+r.Service)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	trace := string(b)
+	for _, want := range []string{"support: loaded", "krb5: loaded", "AS-REQ", "AS-REP",
+		"TGS-REP", "service ticket cache hit", "krb5: tearing down"} {
+		assert.Contains(t, trace, want)
+	}
+	assert.NotContains(t, trace, r.Password)
+}
+
+func traceChild(t *testing.T) {
+	ctx := ctxT(t)
+	cfg, err := krb5.LoadConfig()
+	require.NoError(t, err)
+	c, err := krb5.NewWithPassword(os.Getenv("TRACE_USER"), os.Getenv("TRACE_REALM"),
+		os.Getenv("TRACE_PASSWORD"), cfg)
+	require.NoError(t, err)
+	require.NoError(t, c.Login(ctx))
+	for i := 0; i < 2; i++ {
+		_, err = c.ServiceTicket(ctx, os.Getenv("TRACE_SERVICE"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, c.Close())
+	require.NoError(t, krb5.Shutdown(ctx))
 }

@@ -40,8 +40,10 @@ func load(g *lifecycle.Generation) error {
 		if err != nil {
 			return err
 		}
-		st.trace = slog.New(slog.NewTextHandler(f, nil))
+		st.trace = slog.New(slog.NewTextHandler(f,
+			&slog.HandlerOptions{Level: slog.LevelDebug}))
 		st.traceFile = f
+		st.trace.Debug("support: loaded", "generation", g.ID())
 	}
 	g.Value = st
 	errortables.Register(errortables.LifecycleTable)
@@ -51,7 +53,7 @@ func load(g *lifecycle.Generation) error {
 func teardown(g *lifecycle.Generation) {
 	st := g.Value.(*state)
 	if st.traceFile != nil {
-		st.trace.Info("support: tearing down", "generation", g.ID())
+		st.trace.Debug("support: tearing down", "generation", g.ID())
 		st.traceFile.Close()
 	}
 	errortables.Release(errortables.LifecycleTable)
