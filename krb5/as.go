@@ -59,7 +59,7 @@ type saltInfo struct {
 // password goes through string-to-key once per login.
 func (c *Client) asExchange(ctx context.Context) (*ServiceTicket, error) {
 	realm := c.realm
-	req, err := c.newASReq(realm)
+	req, err := c.newASReq(ctx, realm)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (c *Client) asExchange(ctx context.Context) (*ServiceTicket, error) {
 			if err != nil {
 				return nil, fmt.Errorf("krb5: AS exchange: pre-authentication hints: %w", err)
 			}
-			if key, err = c.preauthKey(info); err != nil {
+			if key, err = c.preauthKey(ctx, info); err != nil {
 				return nil, err
 			}
 			preauth = true
@@ -128,25 +128,26 @@ func (c *Client) asExchange(ctx context.Context) (*ServiceTicket, error) {
 }
 
 // newASReq builds an AS-REQ for krbtgt/realm with the client's options.
-func (c *Client) newASReq(realm string) (messages.ASReq, error) {
+func (c *Client) newASReq(ctx context.Context, realm string) (messages.ASReq, error) {
+	cfg := c.conf(ctx)
 	now := c.now().UTC()
 	opts := types.NewKrbFlags()
-	forwardable := c.cfg.LibDefaults.Forwardable
+	forwardable := cfg.LibDefaults.Forwardable
 	if c.settings.forwardable != nil {
 		forwardable = *c.settings.forwardable
 	}
 	if forwardable {
 		types.SetFlag(&opts, flags.Forwardable)
 	}
-	if c.cfg.LibDefaults.Proxiable {
+	if cfg.LibDefaults.Proxiable {
 		types.SetFlag(&opts, flags.Proxiable)
 	}
-	if c.cfg.LibDefaults.Canonicalize {
+	if cfg.LibDefaults.Canonicalize {
 		types.SetFlag(&opts, flags.Canonicalize)
 	}
 	lifetime := c.settings.lifetime
 	if lifetime <= 0 {
-		lifetime = c.cfg.LibDefaults.TicketLifetime
+		lifetime = cfg.LibDefaults.TicketLifetime
 	}
 	if lifetime <= 0 {
 		lifetime = defaultLifetime
@@ -160,11 +161,11 @@ func (c *Client) newASReq(realm string) (messages.ASReq, error) {
 			NameString: []string{"krbtgt", realm},
 		},
 		Till:  now.Add(lifetime).Truncate(time.Second),
-		EType: c.requestETypes(),
+		EType: c.requestETypes(ctx),
 	}
 	renew := c.settings.renewLifetime
 	if renew == 0 {
-		renew = c.cfg.LibDefaults.RenewLifetime
+		renew = cfg.LibDefaults.RenewLifetime
 	}
 	if renew > 0 {
 		types.SetFlag(&body.KDCOptions, flags.Renewable)
@@ -190,8 +191,8 @@ func (c *Client) newASReq(realm string) (messages.ASReq, error) {
 
 // requestETypes lists the enctypes to ask for: the configured ones, and
 // for a keytab client only those it has keys for.
-func (c *Client) requestETypes() []int32 {
-	conf := c.cfg.LibDefaults.DefaultTktEnctypeIDs
+func (c *Client) requestETypes(ctx context.Context) []int32 {
+	conf := c.conf(ctx).LibDefaults.DefaultTktEnctypeIDs
 	var out []int32
 	for _, e := range conf {
 		if c.canUse(e) {
@@ -225,7 +226,7 @@ func newNonce() (int, error) {
 // preauthKey picks the first enctype in the KDC's hints that the client
 // can produce a key for, and produces it. Hints come in the KDC's order
 // of preference.
-func (c *Client) preauthKey(info []saltInfo) (*loginKey, error) {
+func (c *Client) preauthKey(ctx context.Context, info []saltInfo) (*loginKey, error) {
 	var offered []int32
 	for _, in := range info {
 		offered = append(offered, in.etype)
@@ -235,7 +236,7 @@ func (c *Client) preauthKey(info []saltInfo) (*loginKey, error) {
 	}
 	if len(info) == 0 {
 		// No hints: the first configured enctype with the default salt.
-		for _, e := range c.requestETypes() {
+		for _, e := range c.requestETypes(ctx) {
 			return c.longTermKey(saltInfo{etype: e})
 		}
 	}
@@ -368,7 +369,7 @@ func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 		return nil, fmt.Errorf("krb5: AS exchange: the reply is for %s, not a TGS",
 			part.SName.PrincipalNameString())
 	}
-	if !c.cfg.LibDefaults.Canonicalize && !samePrincipal(asRep.CName, req.ReqBody.CName) {
+	if !c.conf(ctx).LibDefaults.Canonicalize && !samePrincipal(asRep.CName, req.ReqBody.CName) {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
 			"the reply names another client: "+asRep.CName.PrincipalNameString(), nil))
 	}

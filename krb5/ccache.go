@@ -86,6 +86,7 @@ func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, er
 		return nil, fmt.Errorf("krb5: %s: %w", path, ErrCredNotFound.With(
 			"no TGT for "+p.String(), nil))
 	}
+	c.watchCCache(path)
 	return c, nil
 }
 

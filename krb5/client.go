@@ -23,7 +23,7 @@ import (
 // that start after Close fail with ErrClosed.
 type Client struct {
 	obj      *lifecycle.Object
-	cfg      *config.Config // read-only: never modified
+	cfg      atomic.Pointer[config.Config] // read-only: never modified
 	settings settings
 	log      *slog.Logger
 	cname    types.PrincipalName
@@ -48,6 +48,12 @@ type Client struct {
 	tickets     map[string]*ServiceTicket
 	renewCancel context.CancelFunc
 	renewDone   chan struct{}
+
+	// ccMu guards the credential cache file a client was made from, and
+	// the stamp of the version last read.
+	ccMu    sync.Mutex
+	ccPath  string
+	ccStamp fileStamp
 }
 
 // NewWithPassword makes a client that logs in as username@realm with a
@@ -96,12 +102,12 @@ func newClient(username, realm string, cfg *config.Config, opts []Option) (*Clie
 		return nil, fmt.Errorf("krb5: %w", ErrNoDefaultRealm)
 	}
 	c := &Client{
-		cfg:      cfg,
 		settings: defaultSettings(),
 		cname:    types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, username),
 		realm:    realm,
 		tickets:  make(map[string]*ServiceTicket),
 	}
+	c.cfg.Store(cfg)
 	for _, o := range opts {
 		o(&c.settings)
 	}
@@ -126,9 +132,62 @@ func (c *Client) PrincipalString() string {
 	return c.cname.PrincipalNameString() + "@" + c.realm
 }
 
-// Config returns the configuration the client uses. The caller must not
-// modify it.
-func (c *Client) Config() *config.Config { return c.cfg }
+// Config returns the configuration the client uses now. The caller must
+// not modify it.
+func (c *Client) Config() *config.Config { return c.cfg.Load() }
+
+// SetConfig makes the client use cfg for the calls that start from now
+// on; calls in flight finish with the configuration they started with.
+// The client never modifies cfg.
+func (c *Client) SetConfig(cfg *config.Config) error {
+	if cfg == nil {
+		return errors.New("krb5: SetConfig: nil configuration")
+	}
+	if err := c.obj.Enter(); err != nil {
+		return err
+	}
+	defer c.obj.Leave()
+	c.cfg.Store(cfg)
+	c.trace(context.Background(), "configuration replaced")
+	return nil
+}
+
+// ReloadConfig reads the named configuration files (KRB5_CONFIG's, or
+// /etc/krb5.conf, when none are named) and, if they parse, makes the
+// client use them as SetConfig does. If they do not, the configuration in
+// force stays and the error names the file and line.
+func (c *Client) ReloadConfig(paths ...string) error {
+	var cfg *config.Config
+	var err error
+	if len(paths) == 0 {
+		cfg, err = LoadConfig()
+	} else {
+		cfg, err = LoadConfigFile(paths...)
+	}
+	if err != nil {
+		return err
+	}
+	return c.SetConfig(cfg)
+}
+
+type configKey struct{}
+
+// pin records the configuration in force in ctx, so every step of one
+// call uses the same configuration even if it is replaced meanwhile.
+func (c *Client) pin(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(configKey{}).(*config.Config); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, configKey{}, c.cfg.Load())
+}
+
+// conf returns the configuration pinned in ctx, or the current one.
+func (c *Client) conf(ctx context.Context) *config.Config {
+	if cfg, ok := ctx.Value(configKey{}).(*config.Config); ok {
+		return cfg
+	}
+	return c.cfg.Load()
+}
 
 // now returns the time corrected by the KDC offset.
 func (c *Client) now() time.Time {
@@ -152,12 +211,14 @@ func (c *Client) Login(ctx context.Context) error {
 	}
 	defer c.obj.Leave()
 	if c.password == nil && c.keytab == nil {
+		c.reloadCCache(ctx)
 		if t := c.currentTGT(); t != nil && t.valid(c.now(), 0) {
 			return nil
 		}
 		return fmt.Errorf("krb5: login: %w", ErrTicketExpired.With(
 			"the client has no password or keytab to log in again", nil))
 	}
+	ctx = c.pin(ctx)
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	tgt, err := c.asExchange(ctx)

@@ -75,12 +75,13 @@ func withPort(addr, port string) string {
 // udp_preference_limit, and TCP otherwise or when a KDC answers
 // KRB_ERR_RESPONSE_TOO_BIG. Each KDC costs at most timeout.
 func (c *Client) exchange(ctx context.Context, realm string, req []byte) ([]byte, error) {
-	limit := c.cfg.LibDefaults.UDPPreferenceLimit
+	cfg := c.conf(ctx)
+	limit := cfg.LibDefaults.UDPPreferenceLimit
 	if limit <= 0 || limit > 32700 {
 		limit = 1465
 	}
 	tcp := len(req) > limit || limit == 1
-	addrs, err := kdcAddrs(ctx, c.cfg, realm, tcp)
+	addrs, err := kdcAddrs(ctx, cfg, realm, tcp)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
@@ -34,7 +35,8 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 		return nil, err
 	}
 	defer c.obj.Leave()
-	sname, srealm, err := c.parseSPN(spn)
+	ctx = c.pin(ctx)
+	sname, srealm, err := c.parseSPN(ctx, spn)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +100,7 @@ func (c *Client) referencedLocked(t *ServiceTicket, skip string) bool {
 
 // parseSPN splits "service/host@REALM". Without a realm, the host's realm
 // comes from [domain_realm], else the client's realm is used.
-func (c *Client) parseSPN(spn string) (types.PrincipalName, string, error) {
+func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName, string, error) {
 	if spn == "" || strings.ContainsAny(spn, "\x00\n") {
 		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
 			fmt.Sprintf("service name %q", spn), nil))
@@ -119,7 +121,7 @@ func (c *Client) parseSPN(spn string) (types.PrincipalName, string, error) {
 		nt = nametype.KRB_NT_SRV_HST
 	}
 	if realm == "" && len(parts) == 2 {
-		realm = c.cfg.ResolveRealm(parts[1])
+		realm = c.conf(ctx).ResolveRealm(parts[1])
 	}
 	if realm == "" {
 		realm = c.realm
@@ -134,6 +136,10 @@ func (c *Client) freshTGT(ctx context.Context) (*ServiceTicket, error) {
 		return t, nil
 	}
 	if c.password == nil && c.keytab == nil {
+		c.reloadCCache(ctx)
+		if t := c.currentTGT(); t != nil && t.valid(c.now(), renewMargin) {
+			return t, nil
+		}
 		if c.currentTGT() == nil {
 			return nil, fmt.Errorf("krb5: %w", ErrCredNotFound.With(
 				"no TGT: log in first", nil))
@@ -192,7 +198,7 @@ func (c *Client) tgsExchange(ctx context.Context, tgt *ServiceTicket,
 	sname types.PrincipalName, kdcRealm string, renew bool) (*ServiceTicket, error) {
 	skewRetried := false
 	for {
-		req, err := c.newTGSReq(tgt, sname, kdcRealm, renew)
+		req, err := c.newTGSReq(ctx, tgt, sname, kdcRealm, renew)
 		if err != nil {
 			return nil, err
 		}
@@ -224,17 +230,18 @@ func (c *Client) tgsExchange(ctx context.Context, tgt *ServiceTicket,
 
 // newTGSReq builds a TGS-REQ with its PA-TGS-REQ authenticator, stamped
 // with the KDC-corrected time.
-func (c *Client) newTGSReq(tgt *ServiceTicket, sname types.PrincipalName,
+func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.PrincipalName,
 	kdcRealm string, renew bool) (messages.TGSReq, error) {
+	cfg := c.conf(ctx)
 	now := c.now().UTC()
 	opts := types.NewKrbFlags()
-	if tgt.Forwardable() && c.wantForwardable() {
+	if tgt.Forwardable() && c.wantForwardable(cfg) {
 		types.SetFlag(&opts, flags.Forwardable)
 	}
 	types.SetFlag(&opts, flags.Canonicalize)
 	lifetime := c.settings.lifetime
 	if lifetime <= 0 {
-		lifetime = c.cfg.LibDefaults.TicketLifetime
+		lifetime = cfg.LibDefaults.TicketLifetime
 	}
 	if lifetime <= 0 {
 		lifetime = defaultLifetime
@@ -257,7 +264,7 @@ func (c *Client) newTGSReq(tgt *ServiceTicket, sname types.PrincipalName,
 		SName:      sname,
 		Till:       till,
 		Nonce:      nonce,
-		EType:      c.cfg.LibDefaults.DefaultTGSEnctypeIDs,
+		EType:      cfg.LibDefaults.DefaultTGSEnctypeIDs,
 	}
 	if renew {
 		body.RTime = tgt.RenewTill
@@ -307,11 +314,11 @@ func (c *Client) newTGSReq(tgt *ServiceTicket, sname types.PrincipalName,
 	}}, nil
 }
 
-func (c *Client) wantForwardable() bool {
+func (c *Client) wantForwardable(cfg *config.Config) bool {
 	if c.settings.forwardable != nil {
 		return *c.settings.forwardable
 	}
-	return c.cfg.LibDefaults.Forwardable
+	return cfg.LibDefaults.Forwardable
 }
 
 // finishTGS decodes, decrypts and checks a TGS-REP.
