@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -292,4 +294,21 @@ func TestCloseRacesCalls(t *testing.T) {
 	t.Logf("%d calls succeeded, %d saw the closed error", ok, closed)
 	assert.ErrorIs(t, c.Close(), krb5.ErrClosed)
 	assert.ErrorIs(t, c.Login(ctx), krb5.ErrClosed)
+}
+
+// TestGokrb5Shapes: a cache loaded by gokrb5 and gokrb5's ticket call.
+func TestGokrb5Shapes(t *testing.T) {
+	r := testRealm(t)
+	ctx := ctxT(t)
+	cc := filepath.Join(t.TempDir(), "cc")
+	require.NoError(t, r.Kinit(ctx, "FILE:"+cc, r.User, r.Password))
+	gcc, err := credentials.LoadCCache(cc)
+	require.NoError(t, err)
+	c, err := krb5.NewFromGokrb5CCache(gcc, realmConfig(t, r))
+	require.NoError(t, err)
+	defer c.Close()
+	tkt, key, err := c.GetServiceTicket(r.Service)
+	require.NoError(t, err)
+	assert.Equal(t, r.Service, strings.Join(tkt.SName.NameString, "/"))
+	assert.NotEmpty(t, key.KeyValue)
 }
