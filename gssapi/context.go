@@ -1,0 +1,353 @@
+package gssapi
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"strings"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/credentials"
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/iana"
+	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/spnego"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/lifecycle"
+	"github.com/safekrb5/safekrb5/support"
+)
+
+// SecurityContext is an established Kerberos security context, on the
+// acceptor's or the initiator's side. It holds the context key in a
+// support.Secret; Close wipes it. It is a live object of the gssapi
+// module: while it is open the module cannot be torn down gracefully.
+type SecurityContext struct {
+	obj *lifecycle.Object
+
+	// Client and Server name the two peers; the realms are separate.
+	Client      types.PrincipalName
+	ClientRealm string
+	Server      types.PrincipalName
+	ServerRealm string
+	// Flags are the GSS flags the initiator asked for and, on the
+	// initiator's side, the ones it got.
+	Flags uint32
+	// AuthTime and EndTime come from the ticket; the context expires
+	// with it.
+	AuthTime time.Time
+	EndTime  time.Time
+	// AuthorizationData is the ticket's authorization data, undecoded;
+	// a PAC, when the KDC put one there, is inside it.
+	AuthorizationData types.AuthorizationData
+
+	key        *support.Secret // the context key: a subkey or the session key
+	keyType    int32
+	initiator  bool
+	sendSeq    uint64
+	recvSeq    uint64
+	delegation *support.Secret // KRB-CRED the client delegated, or nil
+}
+
+// ClientName returns the initiator as "name@REALM".
+func (sc *SecurityContext) ClientName() string {
+	return sc.Client.PrincipalNameString() + "@" + sc.ClientRealm
+}
+
+// ServerName returns the acceptor as "service/host@REALM".
+func (sc *SecurityContext) ServerName() string {
+	return sc.Server.PrincipalNameString() + "@" + sc.ServerRealm
+}
+
+// Credentials returns the initiator's identity as gokrb5's
+// credentials.Credentials, the type gokrb5's HTTP handlers put in the
+// request context.
+func (sc *SecurityContext) Credentials() *credentials.Credentials {
+	id := credentials.NewFromPrincipalName(sc.Client, sc.ClientRealm)
+	id.SetAuthTime(time.Now().UTC())
+	id.SetAuthenticated(true)
+	id.SetValidUntil(sc.EndTime)
+	return id
+}
+
+// Delegated reports whether the initiator delegated a credential.
+func (sc *SecurityContext) Delegated() bool { return sc.delegation != nil }
+
+// Close wipes the context key and releases the context's reference on
+// the gssapi module. A second Close returns ErrClosed.
+func (sc *SecurityContext) Close() error { return sc.obj.Close() }
+
+func (sc *SecurityContext) release() {
+	sc.key.Destroy()
+	if sc.delegation != nil {
+		sc.delegation.Destroy()
+	}
+}
+
+// newContext wraps the results of an accept or an initiate in a live
+// object. key is copied.
+func newContext(sc *SecurityContext, key types.EncryptionKey, delegation []byte) (*SecurityContext, error) {
+	s, err := support.NewSecret(key.KeyValue)
+	if err != nil {
+		return nil, err
+	}
+	sc.key, sc.keyType = s, key.KeyType
+	if len(delegation) > 0 {
+		if sc.delegation, err = support.NewSecret(delegation); err != nil {
+			s.Destroy()
+			return nil, err
+		}
+	}
+	obj, err := contextKind.NewObject(sc.release)
+	if err != nil {
+		sc.release()
+		return nil, err
+	}
+	sc.obj = obj
+	lifecycle.WatchLeak(sc, obj)
+	return sc, nil
+}
+
+// ErrContinueNeeded is returned by Accept with an output token when the
+// initiator must send another token (SPNEGO chose Kerberos, which the
+// initiator did not send optimistically).
+var ErrContinueNeeded = &errortables.GSSError{Major: errortables.GSSContinueNeeded}
+
+// Accept processes a context token from an initiator: a Kerberos token
+// (RFC 4121) or a SPNEGO token (RFC 4178) carrying one, under either
+// Kerberos OID and whatever the mechanism's place in the list. On
+// success it returns the established context and the token to send back
+// (the AP-REP, inside SPNEGO when the initiator used SPNEGO), which is
+// nil when the initiator asked for no mutual authentication and used raw
+// Kerberos. When SPNEGO needs another leg it returns a nil context, a
+// token asking for Kerberos, and an error matching ErrContinueNeeded.
+func (ac *AcceptorCredential) Accept(token []byte) (*SecurityContext, []byte, error) {
+	if err := ac.obj.Enter(); err != nil {
+		return nil, nil, err
+	}
+	defer ac.obj.Leave()
+	if len(token) == 0 {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "empty token", nil)
+	}
+	if len(token) > MaxTokenSize+8 {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "token too large", nil)
+	}
+	if token[0] == 0xa1 {
+		// A NegTokenResp: the second SPNEGO leg.
+		return ac.acceptNegResp(token)
+	}
+	oid, inner, err := unwrapGSS(token)
+	if err != nil {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "", err)
+	}
+	switch {
+	case isKRB5(oid):
+		return ac.acceptKRB5(inner, false)
+	case oid.Equal(OIDSPNEGO):
+		return ac.acceptNegInit(inner)
+	}
+	return nil, nil, gssErr(errortables.GSSBadMech, nil, "mechanism "+oid.String(), nil)
+}
+
+// acceptKRB5 accepts a Kerberos mechanism token (inner, without the GSS
+// framing) and builds the AP-REP.
+func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool) (*SecurityContext, []byte, error) {
+	id, msg, err := krb5Inner(inner)
+	if err != nil {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "", err)
+	}
+	if id != tokAPReq {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil,
+			"Kerberos token is not an AP-REQ", nil)
+	}
+	a, err := ac.verifyAPReq(msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer a.wipe()
+	sc := &SecurityContext{
+		Client: a.client, ClientRealm: a.clientRealm,
+		Server: a.server, ServerRealm: a.serverRealm,
+		Flags: a.flags, AuthTime: a.authTime, EndTime: a.endTime,
+		AuthorizationData: a.authzData,
+		recvSeq:           uint64(uint32(a.seq)),
+	}
+	var out []byte
+	if a.mutual || viaSPNEGO {
+		seq, err := randomSeq()
+		if err != nil {
+			return nil, nil, err
+		}
+		sc.sendSeq = uint64(seq)
+		out, err = buildAPRep(a, seq)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	key := a.sessionKey
+	if len(a.subkey.KeyValue) > 0 {
+		key = a.subkey
+	}
+	sc, err = newContext(sc, key, a.delegation)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sc, out, nil
+}
+
+func randomSeq() (uint32, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, err
+	}
+	return binary.BigEndian.Uint32(b[:]) & 0x3fffffff, nil
+}
+
+// encAPRepPart is EncAPRepPart (RFC 4120 section 5.5.2) for encoding.
+type encAPRepPart struct {
+	CTime          time.Time `asn1:"generalized,explicit,tag:0"`
+	Cusec          int       `asn1:"explicit,tag:1"`
+	SequenceNumber int64     `asn1:"explicit,tag:3"`
+}
+
+type apRep struct {
+	PVNO    int                 `asn1:"explicit,tag:0"`
+	MsgType int                 `asn1:"explicit,tag:1"`
+	EncPart types.EncryptedData `asn1:"explicit,tag:2"`
+}
+
+// buildAPRep makes the Kerberos token carrying the AP-REP: the client's
+// time echoed under the session key, with our first sequence number.
+func buildAPRep(a *accepted, seq uint32) ([]byte, error) {
+	part, err := asn1.Marshal(encAPRepPart{CTime: a.ctime, Cusec: a.cusec,
+		SequenceNumber: int64(seq)})
+	if err != nil {
+		return nil, err
+	}
+	part = appTag(part, asnAppTag.EncAPRepPart)
+	ed, err := crypto.GetEncryptedData(part, a.sessionKey, keyusage.AP_REP_ENCPART, 0)
+	if err != nil {
+		return nil, gssErr(errortables.GSSFailure, nil, "encrypting the AP-REP", err)
+	}
+	rep, err := asn1.Marshal(apRep{PVNO: iana.PVNO, MsgType: msgtype.KRB_AP_REP, EncPart: ed})
+	if err != nil {
+		return nil, err
+	}
+	return krb5Token(tokAPRep, appTag(rep, asnAppTag.APREP))
+}
+
+// appTag wraps DER bytes in an [APPLICATION n] constructed tag.
+func appTag(b []byte, n int) []byte {
+	out := []byte{0x60 | byte(n)}
+	out = appendDERLength(out, len(b))
+	return append(out, b...)
+}
+
+// acceptNegInit handles a SPNEGO NegTokenInit: it accepts the optimistic
+// Kerberos token when Kerberos is the initiator's first choice, and asks
+// for one when Kerberos is listed further down.
+func (ac *AcceptorCredential) acceptNegInit(inner []byte) (*SecurityContext, []byte, error) {
+	isInit, v, err := spnego.UnmarshalNegToken(inner)
+	if err != nil || !isInit {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "malformed SPNEGO NegTokenInit", nil)
+	}
+	init := v.(spnego.NegTokenInit)
+	pos := -1
+	for i, m := range init.MechTypes {
+		if isKRB5(m) {
+			pos = i
+			break
+		}
+	}
+	if pos < 0 {
+		tok, _ := negResp(spnegoReject, nil, nil)
+		return nil, tok, gssErr(errortables.GSSBadMech, nil,
+			"the initiator offers no Kerberos mechanism", nil)
+	}
+	mech := init.MechTypes[pos]
+	if pos > 0 || len(init.MechTokenBytes) == 0 {
+		tok, err := negResp(spnegoIncomplete, mech, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, tok, ErrContinueNeeded
+	}
+	return ac.finishSPNEGO(mech, init.MechTokenBytes)
+}
+
+// acceptNegResp handles the second SPNEGO leg: a NegTokenResp whose
+// response token is the Kerberos AP-REP we asked for.
+func (ac *AcceptorCredential) acceptNegResp(tok []byte) (*SecurityContext, []byte, error) {
+	isInit, v, err := spnego.UnmarshalNegToken(tok)
+	if err != nil || isInit {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "malformed SPNEGO NegTokenResp", nil)
+	}
+	resp := v.(spnego.NegTokenResp)
+	if len(resp.ResponseToken) == 0 {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil,
+			"SPNEGO response carries no mechanism token", nil)
+	}
+	mech := resp.SupportedMech
+	if len(mech) == 0 {
+		mech = OIDKRB5
+	}
+	return ac.finishSPNEGO(mech, resp.ResponseToken)
+}
+
+// finishSPNEGO accepts the Kerberos token inside SPNEGO and wraps our
+// answer in a NegTokenResp naming the mechanism the initiator used.
+func (ac *AcceptorCredential) finishSPNEGO(mech asn1.ObjectIdentifier, mechTok []byte) (*SecurityContext, []byte, error) {
+	oid, inner, err := unwrapGSS(mechTok)
+	if err != nil {
+		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "inside SPNEGO", err)
+	}
+	if !isKRB5(oid) {
+		return nil, nil, gssErr(errortables.GSSBadMech, nil, "mechanism "+oid.String(), nil)
+	}
+	sc, rep, err := ac.acceptKRB5(inner, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := negResp(spnegoCompleted, mech, rep)
+	if err != nil {
+		sc.Close()
+		return nil, nil, err
+	}
+	return sc, tok, nil
+}
+
+// SPNEGO negotiation states (RFC 4178 section 4.2.2).
+const (
+	spnegoCompleted  = 0
+	spnegoIncomplete = 1
+	spnegoReject     = 2
+)
+
+// negResp encodes a NegTokenResp.
+func negResp(state int, mech asn1.ObjectIdentifier, respTok []byte) ([]byte, error) {
+	r := spnego.NegTokenResp{NegState: asn1.Enumerated(state), SupportedMech: mech,
+		ResponseToken: respTok}
+	b, err := r.Marshal()
+	if err != nil {
+		return nil, gssErr(errortables.GSSFailure, nil, "encoding the SPNEGO answer", err)
+	}
+	return b, nil
+}
+
+// splitPrincipal parses "a/b@REALM" into a name and a realm.
+func splitPrincipal(s string) (types.PrincipalName, string) {
+	name, realm := s, ""
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		name, realm = s[:i], s[i+1:]
+	}
+	parts := strings.Split(name, "/")
+	nt := int32(nametype.KRB_NT_PRINCIPAL)
+	if len(parts) == 2 {
+		nt = nametype.KRB_NT_SRV_HST
+	}
+	return types.PrincipalName{NameType: nt, NameString: parts}, realm
+}

@@ -1,0 +1,284 @@
+package gssapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/iana"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/spnego"
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/krb5"
+	"github.com/safekrb5/safekrb5/support"
+)
+
+// DefaultInitFlags are the flags an initiator asks for unless told
+// otherwise: mutual authentication, replay and sequence detection,
+// integrity and confidentiality.
+const DefaultInitFlags = FlagMutual | FlagReplay | FlagSequence | FlagInteg | FlagConf
+
+// Initiator is the initiator's side of a context being established: it
+// made the first token and waits for the acceptor's answer. It holds the
+// keys it will need to check the answer; Close, or Finish, wipes them.
+type Initiator struct {
+	ticket   *krb5.ServiceTicket
+	flags    uint32
+	ctime    time.Time
+	cusec    int
+	seq      uint32
+	subkey   *support.Secret
+	subType  int32
+	spnego   bool
+	finished bool
+}
+
+// InitOption changes how a context is initiated.
+type InitOption func(*initSettings)
+
+type initSettings struct {
+	flags uint32
+	raw   bool
+	clock support.Clock
+}
+
+// WithFlags sets the GSS flags to ask for (DefaultInitFlags).
+func WithFlags(f uint32) InitOption { return func(s *initSettings) { s.flags = f } }
+
+// RawKerberos makes the initial token a bare Kerberos token instead of
+// one wrapped in SPNEGO.
+func RawKerberos() InitOption { return func(s *initSettings) { s.raw = true } }
+
+// WithInitClock replaces the clock, for tests.
+func WithInitClock(c support.Clock) InitOption {
+	return func(s *initSettings) { s.clock = support.ClockOr(c) }
+}
+
+// Initiate starts a context with the service spn ("HTTP/www.example.com")
+// with a ticket from c, and returns the token to send to the acceptor:
+// SPNEGO carrying a Kerberos AP-REQ with a fresh subkey, unless
+// RawKerberos is given. With FlagMutual, Finish must then check the
+// acceptor's answer.
+func Initiate(ctx context.Context, c *krb5.Client, spn string, opts ...InitOption) (*Initiator, []byte, error) {
+	s := initSettings{flags: DefaultInitFlags, clock: support.SystemClock{}}
+	for _, o := range opts {
+		o(&s)
+	}
+	if c == nil {
+		return nil, nil, gssErr(errortables.GSSNoCred, nil, "nil krb5 client", nil)
+	}
+	tkt, err := c.ServiceTicket(ctx, spn)
+	if err != nil {
+		return nil, nil, err
+	}
+	return InitiateWithTicket(tkt, opts...)
+}
+
+// InitiateWithTicket starts a context with a service ticket the caller
+// already holds; see Initiate.
+func InitiateWithTicket(tkt *krb5.ServiceTicket, opts ...InitOption) (*Initiator, []byte, error) {
+	s := initSettings{flags: DefaultInitFlags, clock: support.SystemClock{}}
+	for _, o := range opts {
+		o(&s)
+	}
+	seq, err := randomSeq()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.clock.Now().UTC()
+	in := &Initiator{ticket: tkt, flags: s.flags, ctime: now.Truncate(time.Second),
+		cusec: now.Nanosecond() / 1000, seq: seq, spnego: !s.raw}
+	var apReq messages.APReq
+	err = tkt.UseSessionKey(func(key types.EncryptionKey) error {
+		et, err := crypto.GetEtype(key.KeyType)
+		if err != nil {
+			return gssErr(errortables.GSSFailure, nil,
+				fmt.Sprintf("session key enctype %d", key.KeyType), nil)
+		}
+		sub := make([]byte, et.GetKeyByteSize())
+		if _, err := rand.Read(sub); err != nil {
+			return err
+		}
+		defer support.Wipe(sub)
+		if in.subkey, err = support.NewSecret(sub); err != nil {
+			return err
+		}
+		in.subType = key.KeyType
+		auth := types.Authenticator{
+			AVNO:      iana.PVNO,
+			CRealm:    tkt.ClientRealm,
+			CName:     tkt.Client,
+			Cksum:     types.Checksum{CksumType: gssChecksumType, Checksum: gssChecksum(s.flags)},
+			CTime:     in.ctime,
+			Cusec:     in.cusec,
+			SubKey:    types.EncryptionKey{KeyType: key.KeyType, KeyValue: sub},
+			SeqNumber: int64(seq),
+		}
+		apReq, err = messages.NewAPReq(tkt.Ticket, key, auth)
+		return err
+	})
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	if s.flags&FlagMutual != 0 {
+		types.SetFlag(&apReq.APOptions, flags.APOptionMutualRequired)
+	}
+	msg, err := apReq.Marshal()
+	if err != nil {
+		in.Close()
+		return nil, nil, gssErr(errortables.GSSFailure, nil, "encoding the AP-REQ", err)
+	}
+	tok, err := krb5Token(tokAPReq, msg)
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	if in.spnego {
+		init := spnego.NegTokenInit{MechTypes: []asn1.ObjectIdentifier{OIDKRB5},
+			MechTokenBytes: tok}
+		b, err := init.Marshal()
+		if err != nil {
+			in.Close()
+			return nil, nil, gssErr(errortables.GSSFailure, nil, "encoding SPNEGO", err)
+		}
+		if tok, err = wrapGSS(OIDSPNEGO, b); err != nil {
+			in.Close()
+			return nil, nil, err
+		}
+	}
+	return in, tok, nil
+}
+
+// gssChecksum builds the authenticator checksum of RFC 4121 section
+// 4.1.1 without channel bindings.
+func gssChecksum(f uint32) []byte {
+	b := make([]byte, 24)
+	binary.LittleEndian.PutUint32(b[:4], 16)
+	binary.LittleEndian.PutUint32(b[20:], f&^FlagDeleg)
+	return b
+}
+
+// Finish checks the acceptor's answer: the AP-REP must decrypt with the
+// session key and echo our authenticator's time. tok may be a SPNEGO
+// NegTokenResp or a bare Kerberos token. Without FlagMutual, a nil tok
+// finishes the context. Finish returns the established context and wipes
+// the initiator's keys.
+func (in *Initiator) Finish(tok []byte) (*SecurityContext, error) {
+	if in.finished {
+		return nil, ErrClosed
+	}
+	defer in.Close()
+	t := in.ticket
+	sc := &SecurityContext{Client: t.Client, ClientRealm: t.ClientRealm,
+		Server: t.Server, ServerRealm: t.ServerRealm, Flags: in.flags,
+		AuthTime: t.AuthTime, EndTime: t.EndTime, sendSeq: uint64(in.seq)}
+	if len(tok) == 0 {
+		if in.flags&FlagMutual != 0 {
+			return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrMutualFailed,
+				"the acceptor sent no mutual authentication token", nil)
+		}
+		return in.established(sc)
+	}
+	krbTok := tok
+	if tok[0] == 0xa1 {
+		isInit, v, err := spnego.UnmarshalNegToken(tok)
+		if err != nil || isInit {
+			return nil, gssErr(errortables.GSSDefectiveToken, nil, "malformed SPNEGO answer", nil)
+		}
+		resp := v.(spnego.NegTokenResp)
+		if resp.NegState != spnegoCompleted {
+			return nil, gssErr(errortables.GSSFailure, errortables.ErrMutualFailed,
+				fmt.Sprintf("SPNEGO state %d, not accept-completed", resp.NegState), nil)
+		}
+		if len(resp.ResponseToken) == 0 {
+			if in.flags&FlagMutual != 0 {
+				return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrMutualFailed,
+					"the acceptor's SPNEGO answer has no AP-REP", nil)
+			}
+			return in.established(sc)
+		}
+		krbTok = resp.ResponseToken
+	}
+	oid, inner, err := unwrapGSS(krbTok)
+	if err != nil || !isKRB5(oid) {
+		return nil, gssErr(errortables.GSSDefectiveToken, nil, "not a Kerberos token", err)
+	}
+	id, msg, err := krb5Inner(inner)
+	if err != nil {
+		return nil, gssErr(errortables.GSSDefectiveToken, nil, "", err)
+	}
+	switch id {
+	case tokKRBError:
+		var ke messages.KRBError
+		if err := ke.Unmarshal(msg); err == nil {
+			return nil, gssErr(errortables.GSSFailure,
+				errortables.FromCode(errortables.KDCCode(ke.ErrorCode)),
+				"the acceptor refused the context", nil)
+		}
+		return nil, gssErr(errortables.GSSFailure, nil, "the acceptor sent an error", nil)
+	case tokAPRep:
+	default:
+		return nil, gssErr(errortables.GSSDefectiveToken, nil, "unexpected Kerberos token", nil)
+	}
+	var rep messages.APRep
+	if err := rep.Unmarshal(msg); err != nil {
+		return nil, gssErr(errortables.GSSDefectiveToken, nil, "AP-REP does not decode", nil)
+	}
+	var part messages.EncAPRepPart
+	err = t.UseSessionKey(func(key types.EncryptionKey) error {
+		plain, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AP_REP_ENCPART)
+		if err != nil {
+			return gssErr(errortables.GSSFailure, errortables.ErrMutualFailed,
+				"AP-REP does not decrypt with the session key", nil)
+		}
+		defer support.Wipe(plain)
+		if err := part.Unmarshal(plain); err != nil {
+			return gssErr(errortables.GSSDefectiveToken, nil, "AP-REP part does not decode", nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer support.Wipe(part.Subkey.KeyValue)
+	if !part.CTime.Equal(in.ctime) || part.Cusec != in.cusec {
+		return nil, gssErr(errortables.GSSFailure, errortables.ErrMutualFailed,
+			"AP-REP does not echo our authenticator's time", nil)
+	}
+	sc.recvSeq = uint64(uint32(part.SequenceNumber))
+	if len(part.Subkey.KeyValue) > 0 {
+		return newContext(sc, part.Subkey, nil)
+	}
+	return in.established(sc)
+}
+
+// established makes the context with the initiator's subkey.
+func (in *Initiator) established(sc *SecurityContext) (*SecurityContext, error) {
+	var out *SecurityContext
+	err := in.subkey.Use(func(b []byte) error {
+		var err error
+		out, err = newContext(sc, types.EncryptionKey{KeyType: in.subType, KeyValue: b}, nil)
+		return err
+	})
+	return out, err
+}
+
+// Close wipes the initiator's keys. It is safe to call more than once.
+func (in *Initiator) Close() {
+	in.finished = true
+	if in.subkey != nil {
+		in.subkey.Destroy()
+	}
+}
+
+var errNoNegotiate = errors.New("gssapi: the server did not answer with Negotiate")
