@@ -13,6 +13,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -46,6 +48,8 @@ type Client struct {
 	mu          sync.Mutex
 	tgt         *ServiceTicket
 	tickets     map[string]*ServiceTicket
+	retired     []*ServiceTicket // replaced, kept until expired; see retiredLocked
+	fetches     singleflight.Group
 	renewCancel context.CancelFunc
 	renewDone   chan struct{}
 
@@ -262,16 +266,31 @@ func (c *Client) setTGT(t *ServiceTicket) {
 	c.tgt = t
 }
 
-// retiredKey holds the last replaced ticket in the ticket map.
+// retiredKey was the ticket map's slot for replaced tickets; replaced
+// tickets now live in Client.retired, and no key equals it.
 const retiredKey = "\x00retired"
 
-// retiredLocked keeps a replaced ticket until Close, bounded: the keys
-// of tickets replaced long ago are wiped now.
+// retiredGrace is how long after its end a replaced ticket keeps its key:
+// a caller that got it just before it was replaced may still be using it.
+const retiredGrace = 10 * time.Minute
+
+// retiredLocked keeps a replaced ticket, whose key a caller may still be
+// using, until it has expired; then its key is wiped. The list stays
+// short: tickets are replaced when they near their end, or renewed.
 func (c *Client) retiredLocked(t *ServiceTicket) {
-	if old, ok := c.tickets[retiredKey]; ok && old != t {
-		old.destroy()
+	now := c.now()
+	kept := c.retired[:0]
+	for _, old := range c.retired {
+		if old == t {
+			continue
+		}
+		if now.After(old.EndTime.Add(retiredGrace)) {
+			old.destroy()
+			continue
+		}
+		kept = append(kept, old)
 	}
-	c.tickets[retiredKey] = t
+	c.retired = append(kept, t)
 }
 
 // Tickets returns the service tickets in the client's cache.
@@ -321,6 +340,10 @@ func (c *Client) release() {
 		t.destroy()
 		delete(c.tickets, k)
 	}
+	for _, t := range c.retired {
+		t.destroy()
+	}
+	c.retired = nil
 	if c.password != nil {
 		c.password.Destroy()
 	}

@@ -45,21 +45,31 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 		c.trace(ctx, "service ticket cache hit", "server", key)
 		return t, nil
 	}
-	tgt, err := c.freshTGT(ctx)
+	// Concurrent misses for one service share one TGS exchange.
+	v, err, _ := c.fetches.Do(key, func() (any, error) {
+		if t := c.cached(key); t != nil {
+			return t, nil
+		}
+		tgt, err := c.freshTGT(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t, err := c.fetchServiceTicket(ctx, tgt, sname, srealm)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.storeLocked(key, t)
+		if canon := cacheKey(t.Server, t.ServerRealm); canon != key {
+			c.storeLocked(canon, t)
+		}
+		return t, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	t, err := c.fetchServiceTicket(ctx, tgt, sname, srealm)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.storeLocked(key, t)
-	if canon := cacheKey(t.Server, t.ServerRealm); canon != key {
-		c.storeLocked(canon, t)
-	}
-	return t, nil
+	return v.(*ServiceTicket), nil
 }
 
 // cacheKey names a service in the ticket cache. The name type takes no
