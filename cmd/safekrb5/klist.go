@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/safekrb5/safekrb5/internal/ccachefile"
+	"github.com/safekrb5/safekrb5/internal/keytabfile"
+	"github.com/safekrb5/safekrb5/krb5"
+)
+
+func klist(e *env, args []string) error {
+	fl := newFlags(e, "klist", "[-c ccache] | -k [keytab]")
+	ccName := fl.String("c", "", "the credential cache to list (default KRB5CCNAME)")
+	keytab := fl.Bool("k", false, "list a keytab instead of a credential cache")
+	fl.Bool("t", true, "show timestamps in keytab listings (always on)")
+	fl.Bool("e", true, "show enctypes in keytab listings (always on)")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if *keytab {
+		name := fl.Arg(0)
+		if name == "" {
+			name = defaultServiceKeytab()
+		}
+		return listKeytab(e, name)
+	}
+	name := *ccName
+	if name == "" && fl.NArg() == 1 {
+		name = fl.Arg(0)
+	}
+	return listCCache(e, name)
+}
+
+func listCCache(e *env, name string) error {
+	path, err := krb5.CCachePath(name)
+	if err != nil {
+		return err
+	}
+	cc, err := ccachefile.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return &exitError{code: 1, err: fmt.Errorf(
+				"no credentials cache found (filename: %s)", path)}
+		}
+		return err
+	}
+	defer cc.Wipe()
+	fmt.Fprintf(e.stdout, "Ticket cache: FILE:%s\n", path)
+	fmt.Fprintf(e.stdout, "Default principal: %s\n\n", cc.DefaultPrincipal)
+	fmt.Fprintf(e.stdout, "Valid starting     Expires            Service principal\n")
+	now := time.Now()
+	valid := false
+	for _, c := range cc.Credentials {
+		if c.IsConfig() {
+			continue
+		}
+		start := c.StartTime
+		if start.IsZero() {
+			start = c.AuthTime
+		}
+		fmt.Fprintf(e.stdout, "%s  %s  %s\n", mitTime(start), mitTime(c.EndTime), c.Server)
+		if !c.RenewTill.IsZero() {
+			fmt.Fprintf(e.stdout, "\trenew until %s\n", mitTime(c.RenewTill))
+		}
+		valid = valid || c.EndTime.After(now)
+	}
+	if !valid {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+func listKeytab(e *env, name string) error {
+	path := strings.TrimPrefix(name, "FILE:")
+	kt, err := keytabfile.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading keytab %s: %w", path, err)
+	}
+	defer kt.Wipe()
+	fmt.Fprintf(e.stdout, "Keytab name: FILE:%s\n", path)
+	fmt.Fprint(e.stdout, kt.List(nil))
+	return nil
+}
+
+// defaultServiceKeytab is MIT's default keytab: KRB5_KTNAME, else
+// /etc/krb5.keytab.
+func defaultServiceKeytab() string {
+	if s := getenv("KRB5_KTNAME"); s != "" {
+		return s
+	}
+	return "FILE:/etc/krb5.keytab"
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/config"
+
+	"github.com/safekrb5/safekrb5/internal/krb5conf"
+	"github.com/safekrb5/safekrb5/krb5"
+)
+
+// newFlags makes a flag set that reports errors instead of exiting.
+func newFlags(e *env, name, args string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: safekrb5 %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, turning a usage error into exit status 2.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: 2, err: errors2(err)}
+	}
+	return nil
+}
+
+func errors2(err error) error {
+	if err == nil || err.Error() == "flag: help requested" {
+		return fmt.Errorf("")
+	}
+	return err
+}
+
+// loadConfig reads KRB5_CONFIG, or /etc/krb5.conf.
+func loadConfig() (*config.Config, error) {
+	return krb5.LoadConfig()
+}
+
+// splitPrincipal parses "name@REALM"; without a realm the configured
+// default realm is used.
+func splitPrincipal(p string, cfg *config.Config) (name, realm string, err error) {
+	name, realm = p, ""
+	if i := strings.LastIndexByte(p, '@'); i >= 0 {
+		name, realm = p[:i], p[i+1:]
+	}
+	if realm == "" {
+		realm = cfg.LibDefaults.DefaultRealm
+	}
+	if name == "" || realm == "" {
+		return "", "", fmt.Errorf("cannot tell the principal and realm of %q "+
+			"(no default_realm in the configuration?)", p)
+	}
+	return name, realm, nil
+}
+
+// parseLifetime reads a kinit duration: "10h", "30m", "1d", "3600", or
+// MIT's other forms.
+func parseLifetime(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := krb5conf.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad lifetime %q", s)
+	}
+	return d, nil
+}
+
+// readLine reads one line of standard input, without its newline.
+func readLine(r io.Reader) (string, error) {
+	var b []byte
+	one := make([]byte, 1)
+	for len(b) < 4096 {
+		n, err := r.Read(one)
+		if n == 1 {
+			if one[0] == '\n' {
+				break
+			}
+			b = append(b, one[0])
+		}
+		if err == io.EOF {
+			if len(b) == 0 {
+				return "", fmt.Errorf("no password on standard input")
+			}
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return strings.TrimSuffix(string(b), "\r"), nil
+}
+
+// isTerminal reports whether r is a terminal.
+func isTerminal(r io.Reader) (int, bool) {
+	f, ok := r.(*os.File)
+	if !ok {
+		return 0, false
+	}
+	fd := int(f.Fd())
+	return fd, termIsTerminal(fd)
+}
+
+// mitTime formats a time as MIT's klist does in the C locale.
+func mitTime(t time.Time) string {
+	return t.Local().Format("01/02/06 15:04:05")
+}
