@@ -1,0 +1,52 @@
+package gssapi_test
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+
+	"github.com/safekrb5/safekrb5/gssapi"
+	"github.com/safekrb5/safekrb5/krb5"
+)
+
+// A server protects its handlers with Negotiate.
+func ExampleMiddleware() {
+	kt, err := krb5.LoadKeytab("/etc/http.keytab")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer kt.Close()
+	cred, err := gssapi.NewAcceptorCredential(kt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cred.Close()
+
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := gssapi.IdentityFromContext(r.Context())
+		fmt.Fprintf(w, "hello, %s@%s\n", id.UserName(), id.Domain())
+	})
+	http.Handle("/", gssapi.Middleware(cred)(hello))
+	log.Fatal(http.ListenAndServe("127.0.0.1:8080", nil))
+}
+
+// A client calls a Negotiate-protected service with tickets from a
+// krb5.Client.
+func ExampleNewClient() {
+	cfg, err := krb5.LoadConfig()
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := krb5.NewFromCCache("", cfg) // KRB5CCNAME, as after kinit
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	hc := gssapi.NewClient(c, nil)
+	resp, err := hc.Get("http://www.example.com:8080/")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.Status)
+}
