@@ -114,25 +114,48 @@ func (o *Object) Generation() *Generation { return o.gen }
 
 // Enter starts a call on the object. It fails with ErrClosed after Close,
 // and with ErrFinalized after the module was torn down. Every successful
-// Enter must be matched by one Leave.
+// Enter must be matched by one Leave. The fast path, one atomic add, is
+// small enough to be inlined into callers.
 func (o *Object) Enter() error {
+	// The flags are the highest bits in use, so any flag makes the word
+	// at least finalBit whatever the count.
 	n := o.state.Add(1)
-	if n&flagMask == 0 {
+	if n < finalBit {
 		return nil
 	}
+	return o.refuse(n)
+}
+
+// refuse undoes a refused Enter and says why it was refused.
+func (o *Object) refuse(n int64) error {
 	o.leave()
 	return o.errFor(n)
 }
 
 // Leave ends a call started by Enter.
-func (o *Object) Leave() { o.leave() }
+func (o *Object) Leave() {
+	if n := o.state.Add(-1); n >= finalBit {
+		o.leftFlagged(n)
+	}
+}
+
+// leftFlagged wakes a waiter if the call that left was the last one.
+func (o *Object) leftFlagged(n int64) {
+	if n&countMask == 0 {
+		o.wake()
+	}
+}
 
 func (o *Object) leave() {
-	n := o.state.Add(-1)
-	if n&flagMask != 0 && n&countMask == 0 {
-		if ch := o.done.Swap(nil); ch != nil {
-			close(*ch)
-		}
+	if n := o.state.Add(-1); n&flagMask != 0 && n&countMask == 0 {
+		o.wake()
+	}
+}
+
+// wake releases a Close or a teardown waiting for the last call.
+func (o *Object) wake() {
+	if ch := o.done.Swap(nil); ch != nil {
+		close(*ch)
 	}
 }
 
