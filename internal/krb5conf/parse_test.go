@@ -218,14 +218,14 @@ z = {
 			},
 		},
 		{
-			name: "tag star in the middle truncates",
+			name:  "tag star in the middle truncates",
 			files: mapSource{"main": "[s]\nab*cd = v\n"},
 			queries: []query{
 				q([]string{"v"}, "s", "ab"),
 			},
 		},
 		{
-			name: "section names keep their spaces",
+			name:  "section names keep their spaces",
 			files: mapSource{"main": "[ spaced ]  \na = 1\n[]\nb = 2\n"},
 			queries: []query{
 				q([]string{"1"}, " spaced ", "a"),
@@ -233,7 +233,7 @@ z = {
 			},
 		},
 		{
-			name: "value with equals and braces",
+			name:  "value with equals and braces",
 			files: mapSource{"main": "[s]\na = b = c\nd = {x\n"},
 			queries: []query{
 				q([]string{"b = c"}, "s", "a"),
@@ -241,7 +241,7 @@ z = {
 			},
 		},
 		{
-			name: "NUL ends the line as in C",
+			name:  "NUL ends the line as in C",
 			files: mapSource{"main": "[s]\na = 1\x00junk\n"},
 			queries: []query{
 				q([]string{"1"}, "s", "a"),

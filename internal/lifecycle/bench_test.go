@@ -214,4 +214,3 @@ func TestShutdownMillionIdleBounded(t *testing.T) {
 		t.Errorf("%.1f bytes of bookkeeping per object, want at most 64", per)
 	}
 }
-
