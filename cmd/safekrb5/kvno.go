@@ -97,4 +97,3 @@ func destroyFile(path string) error {
 	}
 	return os.Remove(path)
 }
-
