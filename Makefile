@@ -5,7 +5,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: all deps build vet test demo
+.PHONY: all deps build vet test demo bench
 
 all: build
 
@@ -23,3 +23,7 @@ test: deps vet
 
 demo: deps
 	$(GO) run ./cmd/safekrb5 demo
+
+# Benchmarks in interleaved rounds; prints the ratios BENCHMARKS.md quotes.
+bench:
+	./scripts/bench.sh
