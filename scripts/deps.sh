@@ -24,11 +24,29 @@ if [ "$(id -u)" != 0 ]; then
 fi
 # The packages' own post-install scripts would ask for a default realm and
 # start system-wide daemons; the tests start their own on loopback instead.
+# A policy-rc.d that answers 101 keeps Debian from starting the system KDC,
+# kadmind and Apache at all while they install: they would listen beyond
+# loopback. One that was already there is put back afterwards.
 export DEBIAN_FRONTEND=noninteractive
+policy=/usr/sbin/policy-rc.d
+saved=""
+if [ -e "$policy" ]; then
+	saved=$(mktemp)
+	$sudo cp -p "$policy" "$saved"
+fi
+restore() {
+	if [ -n "$saved" ]; then
+		$sudo mv "$saved" "$policy"
+	else
+		$sudo rm -f "$policy"
+	fi
+}
+trap restore EXIT
+printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+$sudo chmod 755 "$policy"
 $sudo apt-get update -q >/dev/null
 $sudo apt-get install -q -y --no-install-recommends $missing >/dev/null
-# Debian starts the system KDC, kadmind and Apache after installing them;
-# nothing of ours uses them, and they listen beyond loopback.
+# Where a service manager ignored the policy, stop what it started anyway.
 for svc in krb5-kdc krb5-admin-server apache2; do
 	$sudo service "$svc" stop >/dev/null 2>&1 || true
 done
