@@ -1,9 +1,7 @@
 package krb5
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -27,45 +25,39 @@ func DefaultCCacheName() string {
 	return "FILE:/tmp/krb5cc_" + strconv.Itoa(os.Getuid())
 }
 
-// CCachePath resolves a credential cache name to a file path: "" means
-// DefaultCCacheName, a "FILE:" prefix is removed, a name without a type
-// prefix is a file. Other cache types (DIR, KEYRING, KCM, MEMORY, API)
-// fail with an error matching ErrNotSupported.
+// CCachePath resolves a credential cache name to the file holding it:
+// "" means DefaultCCacheName, "FILE:path" and a name without a type
+// prefix are files, "DIR:dir" is the member its primary file names and
+// "DIR::dir/tktX" that member. A MEMORY cache has no file and fails with
+// an error matching ErrNotSupported, as do KEYRING, KCM and API (an
+// *UnsupportedTypeError).
 func CCachePath(name string) (string, error) {
-	if name == "" {
-		name = DefaultCCacheName()
+	n, err := parseCCName(name)
+	if err != nil {
+		return "", err
 	}
-	typ, rest, ok := strings.Cut(name, ":")
-	if !ok || strings.Contains(typ, "/") {
-		return name, nil
+	if n.typ == ccMemory {
+		return "", fmt.Errorf("krb5: %w", ErrNotSupported.With(
+			n.String()+" is held in memory and has no file", nil))
 	}
-	if strings.EqualFold(typ, "FILE") {
-		if rest == "" {
-			return "", fmt.Errorf("krb5: %w", ErrCCNotFound.With("empty FILE: cache name", nil))
-		}
-		return rest, nil
-	}
-	return "", fmt.Errorf("krb5: %w", ErrNotSupported.With(
-		"credential cache type "+typ+" (only FILE is supported)", nil))
+	return n.path, nil
 }
 
-// NewFromCCache makes a client from an MIT credential cache file: its
-// default principal, its TGT and its service tickets ("" reads
-// KRB5CCNAME, else the default cache). MIT's configuration entries and
-// the KDC time offset are honoured. The client has no long-term key: it
-// renews its TGT while the TGT is renewable and cannot log in again
-// after that.
+// NewFromCCache makes a client from a credential cache: its default
+// principal, its TGT and its service tickets ("" reads KRB5CCNAME, else
+// the default cache; names as in CCachePath, and MEMORY:name). MIT's
+// configuration entries and the KDC time offset are honoured. The client
+// has no long-term key: it renews its TGT while the TGT is renewable and
+// cannot log in again after that. A file cache rewritten by another
+// process (kinit) is read again when the client needs a TGT.
 func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, error) {
-	path, err := CCachePath(name)
+	n, err := parseCCName(name)
 	if err != nil {
 		return nil, err
 	}
-	cc, err := ccachefile.ReadFile(path)
+	cc, err := readCCacheName(n)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("krb5: %w", ErrCCNotFound.With(path, err))
-		}
-		return nil, fmt.Errorf("krb5: %w", ErrCCFormat.With(path, err))
+		return nil, err
 	}
 	defer cc.Wipe()
 	p := cc.DefaultPrincipal
@@ -79,14 +71,16 @@ func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, er
 	}
 	if err := c.loadCredentials(cc); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("krb5: %s: %w", path, err)
+		return nil, fmt.Errorf("krb5: %s: %w", n, err)
 	}
 	if c.currentTGT() == nil {
 		c.Close()
-		return nil, fmt.Errorf("krb5: %s: %w", path, ErrCredNotFound.With(
+		return nil, fmt.Errorf("krb5: %s: %w", n, ErrCredNotFound.With(
 			"no TGT for "+p.String(), nil))
 	}
-	c.watchCCache(path)
+	if n.typ != ccMemory {
+		c.watchCCache(n.path)
+	}
 	return c, nil
 }
 
@@ -187,15 +181,18 @@ func flagsToCache(bs asn1.BitString) uint32 {
 }
 
 // WriteCCache writes the client's TGT and cached service tickets to a
-// credential cache file in MIT's format (version 4), atomically and with
-// mode 0600, so MIT's klist lists it and kvno and curl use it. name is
-// resolved as in CCachePath.
+// credential cache in MIT's format (version 4). A file, or a DIR member,
+// is replaced atomically (a temporary file with mode 0600 renamed over
+// it), so MIT's klist lists it and kvno and curl use it; a DIR collection
+// gets its directory (mode 0700) and primary file when they are missing.
+// A MEMORY cache is replaced in this process. name is resolved as in
+// NewFromCCache.
 func (c *Client) WriteCCache(name string) error {
 	if err := c.obj.Enter(); err != nil {
 		return err
 	}
 	defer c.obj.Leave()
-	path, err := CCachePath(name)
+	n, err := parseCCName(name)
 	if err != nil {
 		return err
 	}
@@ -217,10 +214,7 @@ func (c *Client) WriteCCache(name string) error {
 		}
 		cc.Credentials = append(cc.Credentials, cred)
 	}
-	if err := ccachefile.WriteFile(path, cc); err != nil {
-		return fmt.Errorf("krb5: writing %s: %w", path, err)
-	}
-	return nil
+	return writeCCacheName(n, cc)
 }
 
 // snapshot returns the TGT followed by the distinct cached tickets.

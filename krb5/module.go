@@ -30,6 +30,8 @@ var (
 // state is one generation of the krb5 module.
 type state struct {
 	tables []*errortables.Table
+	// mem holds the MEMORY credential caches; teardown wipes them.
+	mem *memCCaches
 }
 
 func init() {
@@ -37,7 +39,7 @@ func init() {
 }
 
 func load(g *lifecycle.Generation) error {
-	st := &state{tables: moduleTables()}
+	st := &state{tables: moduleTables(), mem: newMemCCaches()}
 	for _, t := range st.tables {
 		errortables.Register(t)
 	}
@@ -49,6 +51,7 @@ func load(g *lifecycle.Generation) error {
 func teardown(g *lifecycle.Generation) {
 	st := g.Value.(*state)
 	support.Tracer(nil).Debug("krb5: tearing down", "generation", g.ID())
+	st.mem.wipe()
 	for _, t := range st.tables {
 		errortables.Release(t)
 	}
