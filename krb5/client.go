@@ -32,9 +32,11 @@ type Client struct {
 	realm    string
 
 	// Long-term credentials; both nil for a client made from a ccache.
-	// password is owned by the client, keytab by the caller.
-	password *support.Secret
-	keytab   *Keytab
+	// password is owned by the client, keytab by the caller unless
+	// ownKeytab is set.
+	password  *support.Secret
+	keytab    *Keytab
+	ownKeytab bool
 
 	// offset is the KDC clock minus ours, in nanoseconds, learned from a
 	// KDC that reported skew.
@@ -92,6 +94,26 @@ func NewWithKeytab(username, realm string, kt *Keytab, cfg *config.Config,
 		return nil, err
 	}
 	c.keytab = kt
+	return c, nil
+}
+
+// NewWithClientKeytab makes a client that logs in as username@realm with
+// a key from the client keytab MIT's library would use:
+// KRB5_CLIENT_KTNAME, else default_client_keytab_name of cfg (see
+// DefaultClientKeytabName). The client owns that keytab and closes it on
+// Close. A missing keytab is an error here, not at Login.
+func NewWithClientKeytab(username, realm string, cfg *config.Config,
+	opts ...Option) (*Client, error) {
+	kt, err := LoadKeytab(DefaultClientKeytabName(cfg))
+	if err != nil {
+		return nil, err
+	}
+	c, err := NewWithKeytab(username, realm, kt, cfg, opts...)
+	if err != nil {
+		kt.Close()
+		return nil, err
+	}
+	c.ownKeytab = true
 	return c, nil
 }
 
@@ -346,5 +368,8 @@ func (c *Client) release() {
 	c.retired = nil
 	if c.password != nil {
 		c.password.Destroy()
+	}
+	if c.ownKeytab {
+		c.keytab.Close()
 	}
 }

@@ -1,15 +1,14 @@
 package krb5
 
 import (
-	"fmt"
-	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/safekrb5/safekrb5/internal/keytabfile"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -77,37 +76,77 @@ func NewKeytab(kt *keytab.Keytab) (*Keytab, error) {
 	return k, nil
 }
 
-// LoadKeytab reads a keytab file. name is a path, or FILE:path or
-// WRFILE:path as MIT writes keytab names.
-func LoadKeytab(name string) (*Keytab, error) {
-	path, err := keytabPath(name)
+// newKeytabFromFile copies the keys of a parsed keytab into a new
+// Keytab. The caller keeps kf and wipes it.
+func newKeytabFromFile(kf *keytabfile.Keytab) (*Keytab, error) {
+	entries := make([]keyEntry, 0, len(kf.Entries))
+	k := &Keytab{}
+	for i := range kf.Entries {
+		e := &kf.Entries[i]
+		s, err := support.NewSecret(e.Key.Value)
+		if err != nil {
+			k.wipe(entries)
+			return nil, err
+		}
+		entries = append(entries, keyEntry{KeytabEntry: entryInfo(e), key: s})
+	}
+	k.entries = entries
+	obj, err := keytabKind.NewObject(func() { k.wipe(k.entries) })
 	if err != nil {
+		k.wipe(entries)
 		return nil, err
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("krb5: keytab: %w", err)
-	}
-	defer support.Wipe(b)
-	kt := keytab.New()
-	if err := kt.Unmarshal(b); err != nil {
-		return nil, fmt.Errorf("krb5: keytab %s: malformed file", path)
-	}
-	defer wipeGokrb5Keytab(kt)
-	return NewKeytab(kt)
+	k.obj = obj
+	lifecycle.WatchLeak(k, obj)
+	return k, nil
 }
 
-// keytabPath returns the file path of a keytab name.
-func keytabPath(name string) (string, error) {
-	typ, rest, ok := strings.Cut(name, ":")
-	if !ok || strings.HasPrefix(name, "/") {
-		return name, nil
+// entryInfo describes a parsed entry without its key.
+func entryInfo(e *keytabfile.Entry) KeytabEntry {
+	return KeytabEntry{
+		Principal: types.PrincipalName{
+			NameType:   e.Principal.NameType,
+			NameString: append([]string(nil), e.Principal.Components...),
+		},
+		Realm:     e.Principal.Realm,
+		KVNO:      e.KVNO,
+		EType:     e.Key.Type,
+		Timestamp: e.Timestamp,
 	}
-	switch typ {
-	case "FILE", "WRFILE":
-		return rest, nil
+}
+
+// Save writes the keytab's entries, keys included, to the keytab name
+// (FILE:, WRFILE:, a path or MEMORY:), replacing what it held; a file
+// is written atomically with mode 0600. Copying a file keytab to a
+// MEMORY one keeps its keys in this process only.
+func (k *Keytab) Save(name string) error {
+	if err := k.obj.Enter(); err != nil {
+		return err
 	}
-	return "", fmt.Errorf("krb5: keytab type %q is not supported", typ)
+	defer k.obj.Leave()
+	n, err := parseKTName(name)
+	if err != nil {
+		return err
+	}
+	kf := &keytabfile.Keytab{Version: 2}
+	defer kf.Wipe()
+	for _, e := range k.entries {
+		err := e.key.Use(func(b []byte) error {
+			kf.Add(keytabfile.Entry{
+				Principal: krbname.Principal{NameType: e.Principal.NameType,
+					Realm:      e.Realm,
+					Components: append([]string(nil), e.Principal.NameString...)},
+				Timestamp: e.Timestamp,
+				KVNO:      e.KVNO,
+				Key:       keytabfile.Keyblock{Type: e.EType, Value: append([]byte(nil), b...)},
+			})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return writeKTName(n, kf)
 }
 
 func wipeGokrb5Keytab(kt *keytab.Keytab) {

@@ -32,6 +32,8 @@ type state struct {
 	tables []*errortables.Table
 	// mem holds the MEMORY credential caches; teardown wipes them.
 	mem *memCCaches
+	// memKT holds the MEMORY keytabs; teardown wipes them.
+	memKT *memKeytabs
 }
 
 func init() {
@@ -39,7 +41,8 @@ func init() {
 }
 
 func load(g *lifecycle.Generation) error {
-	st := &state{tables: moduleTables(), mem: newMemCCaches()}
+	st := &state{tables: moduleTables(), mem: newMemCCaches(),
+		memKT: newMemKeytabs()}
 	for _, t := range st.tables {
 		errortables.Register(t)
 	}
@@ -52,6 +55,7 @@ func teardown(g *lifecycle.Generation) {
 	st := g.Value.(*state)
 	support.Tracer(nil).Debug("krb5: tearing down", "generation", g.ID())
 	st.mem.wipe()
+	st.memKT.wipe()
 	for _, t := range st.tables {
 		errortables.Release(t)
 	}
