@@ -51,6 +51,13 @@ type SecurityContext struct {
 	sendSeq    uint64
 	recvSeq    uint64
 	delegation *support.Secret // KRB-CRED the client delegated, or nil
+
+	// acceptorSubkey says the key is the acceptor's subkey from the
+	// AP-REP, which RFC 4121 section 4.2.2 flags in every token.
+	acceptorSubkey bool
+	// seq holds the per-message sequence numbers (sequence.go); it has
+	// its own lock.
+	seq seqState
 }
 
 // ClientName returns the initiator as "name@REALM".
@@ -96,6 +103,7 @@ func newContext(sc *SecurityContext, key types.EncryptionKey, delegation []byte)
 		return nil, err
 	}
 	sc.key, sc.keyType = s, key.KeyType
+	sc.seq.init(sc.sendSeq, sc.recvSeq, sc.Flags, sc.cfx())
 	if len(delegation) > 0 {
 		if sc.delegation, err = support.NewSecret(delegation); err != nil {
 			s.Destroy()
@@ -187,6 +195,10 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool) (*Securit
 		if err != nil {
 			return nil, nil, err
 		}
+	} else {
+		// Without an AP-REP both directions count from the initiator's
+		// number, as MIT does.
+		sc.sendSeq = sc.recvSeq
 	}
 	key := a.sessionKey
 	if len(a.subkey.KeyValue) > 0 {

@@ -104,7 +104,7 @@ func InitiateWithTicket(tkt *krb5.ServiceTicket, opts ...InitOption) (*Initiator
 			return gssErr(errortables.GSSFailure, nil,
 				fmt.Sprintf("session key enctype %d", key.KeyType), nil)
 		}
-		sub := make([]byte, et.GetKeyByteSize())
+		sub := make([]byte, keySize(et))
 		if _, err := rand.Read(sub); err != nil {
 			return err
 		}
@@ -181,7 +181,8 @@ func (in *Initiator) Finish(tok []byte) (*SecurityContext, error) {
 	t := in.ticket
 	sc := &SecurityContext{Client: t.Client, ClientRealm: t.ClientRealm,
 		Server: t.Server, ServerRealm: t.ServerRealm, Flags: in.flags,
-		AuthTime: t.AuthTime, EndTime: t.EndTime, sendSeq: uint64(in.seq)}
+		AuthTime: t.AuthTime, EndTime: t.EndTime, sendSeq: uint64(in.seq),
+		recvSeq: uint64(in.seq), initiator: true}
 	if len(tok) == 0 {
 		if in.flags&FlagMutual != 0 {
 			return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrMutualFailed,
@@ -257,6 +258,7 @@ func (in *Initiator) Finish(tok []byte) (*SecurityContext, error) {
 	}
 	sc.recvSeq = uint64(uint32(part.SequenceNumber))
 	if len(part.Subkey.KeyValue) > 0 {
+		sc.acceptorSubkey = true
 		return newContext(sc, part.Subkey, nil)
 	}
 	return in.established(sc)
