@@ -57,8 +57,21 @@ type saltInfo struct {
 // Pre-authentication uses an enctype the client has a key for, and the
 // password goes through string-to-key once per login.
 func (c *Client) asExchange(ctx context.Context) (*ServiceTicket, error) {
+	return c.asExchangeFor(ctx, nil)
+}
+
+// initialTicketLifetime is the lifetime asked for an initial ticket for
+// a service other than the TGS, such as kadmin/changepw: it is used at
+// once and thrown away.
+const initialTicketLifetime = 5 * time.Minute
+
+// asExchangeFor performs the AS exchange for the service sname of the
+// client's realm (RFC 4120 section 3.1), or for the TGT when sname is
+// nil. A ticket for another service is short-lived, neither renewable nor
+// forwardable, and carries the INITIAL flag that kpasswd demands.
+func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) (*ServiceTicket, error) {
 	realm := c.realm
-	req, err := c.newASReq(ctx, realm)
+	req, err := c.newASReq(ctx, realm, sname)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +127,9 @@ func (c *Client) asExchange(ctx context.Context) (*ServiceTicket, error) {
 			c.trace(ctx, "client referral", "from", realm, "to", kerr.CRealm)
 			realm = kerr.CRealm
 			req.ReqBody.Realm = realm
-			req.ReqBody.SName.NameString = []string{"krbtgt", realm}
+			if sname == nil {
+				req.ReqBody.SName.NameString = []string{"krbtgt", realm}
+			}
 		default:
 			return nil, newKDCError("AS exchange", kerr)
 		}
@@ -126,8 +141,10 @@ func (c *Client) asExchange(ctx context.Context) (*ServiceTicket, error) {
 	}
 }
 
-// newASReq builds an AS-REQ for krbtgt/realm with the client's options.
-func (c *Client) newASReq(ctx context.Context, realm string) (messages.ASReq, error) {
+// newASReq builds an AS-REQ for krbtgt/realm with the client's options,
+// or for sname, when it is not nil, as asExchangeFor describes.
+func (c *Client) newASReq(ctx context.Context, realm string,
+	sname *types.PrincipalName) (messages.ASReq, error) {
 	cfg := c.conf(ctx)
 	now := c.now().UTC()
 	opts := types.NewKrbFlags()
@@ -165,6 +182,12 @@ func (c *Client) newASReq(ctx context.Context, realm string) (messages.ASReq, er
 	renew := c.settings.renewLifetime
 	if renew == 0 {
 		renew = cfg.LibDefaults.RenewLifetime
+	}
+	if sname != nil {
+		body.SName = *sname
+		body.KDCOptions = types.NewKrbFlags()
+		body.Till = now.Add(initialTicketLifetime).Truncate(time.Second)
+		renew = 0
 	}
 	if renew > 0 {
 		types.SetFlag(&body.KDCOptions, flags.Renewable)
@@ -273,7 +296,7 @@ func (c *Client) longTermKey(in saltInfo) (*loginKey, error) {
 		params = et.GetDefaultStringToKeyParams()
 	}
 	var out *loginKey
-	err = c.password.Use(func(pw []byte) error {
+	err = c.currentPassword().Use(func(pw []byte) error {
 		k, err := et.StringToKey(string(pw), salt, params)
 		if err != nil {
 			return fmt.Errorf("krb5: string-to-key for enctype %d failed", in.etype)
@@ -364,9 +387,15 @@ func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
 			"the reply's nonce does not match the request", nil))
 	}
-	if !isTGT(part.SName) || !isTGT(asRep.Ticket.SName) {
-		return nil, fmt.Errorf("krb5: AS exchange: the reply is for %s, not a TGS",
-			part.SName.PrincipalNameString())
+	if isTGT(req.ReqBody.SName) {
+		if !isTGT(part.SName) || !isTGT(asRep.Ticket.SName) {
+			return nil, fmt.Errorf("krb5: AS exchange: the reply is for %s, not a TGS",
+				part.SName.PrincipalNameString())
+		}
+	} else if !samePrincipal(part.SName, req.ReqBody.SName) {
+		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
+			"the reply is for "+part.SName.PrincipalNameString()+", not "+
+				req.ReqBody.SName.PrincipalNameString(), nil))
 	}
 	if !c.conf(ctx).LibDefaults.Canonicalize && !samePrincipal(asRep.CName, req.ReqBody.CName) {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(

@@ -37,6 +37,9 @@ type Client struct {
 	password  *support.Secret
 	keytab    *Keytab
 	ownKeytab bool
+	// changedPassword, once ChangePassword succeeded, replaces password;
+	// see currentPassword. It is wiped on Close.
+	changedPassword atomic.Pointer[support.Secret]
 
 	// offset is the KDC clock minus ours, in nanoseconds, learned from a
 	// KDC that reported skew.
@@ -369,7 +372,19 @@ func (c *Client) release() {
 	if c.password != nil {
 		c.password.Destroy()
 	}
+	if p := c.changedPassword.Swap(nil); p != nil {
+		p.Destroy()
+	}
 	if c.ownKeytab {
 		c.keytab.Close()
 	}
+}
+
+// currentPassword returns the password to log in with: the one set by
+// the last ChangePassword, else the one the client was made with.
+func (c *Client) currentPassword() *support.Secret {
+	if p := c.changedPassword.Load(); p != nil {
+		return p
+	}
+	return c.password
 }
