@@ -11,9 +11,13 @@
 //	safekrb5 kdestroy [-c ccache]
 //	safekrb5 serve [-addr 127.0.0.1:8080] [-k keytab]
 //	safekrb5 get [-c ccache] [-spn service] URL
+//	safekrb5 gss-server [-port port] [-bind address] [-keytab keytab] [-once] [-verbose] service
+//	safekrb5 gss-client [-port port] [-c ccache] [-spnego] [-seq] [-nomutual] [-nw] [-nx] [-nm] host service msg
 //	safekrb5 demo
 //
-// Flags follow MIT's spelling where MIT's tools have them. The
+// Flags follow MIT's spelling where MIT's tools have them; gss-server
+// and gss-client speak the protocol of MIT's gss-sample programs, so
+// either end can be MIT's. The
 // configuration comes from KRB5_CONFIG (or /etc/krb5.conf), the cache
 // from KRB5CCNAME, the keytab from KRB5_KTNAME.
 package main
@@ -43,17 +47,20 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 var commands = map[string]func(e *env, args []string) error{
-	"kinit":    kinit,
-	"klist":    klist,
-	"kvno":     kvno,
-	"kdestroy": kdestroy,
-	"serve":    serve,
-	"get":      get,
-	"demo":     demo,
+	"kinit":      kinit,
+	"klist":      klist,
+	"kvno":       kvno,
+	"kdestroy":   kdestroy,
+	"serve":      serve,
+	"get":        get,
+	"gss-server": gssServer,
+	"gss-client": gssClient,
+	"demo":       demo,
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: safekrb5 kinit|klist|kvno|kdestroy|serve|get|demo [flags] [args]")
+	fmt.Fprintln(w, "usage: safekrb5 kinit|klist|kvno|kdestroy|serve|get|gss-server|gss-client|demo "+
+		"[flags] [args]")
 	fmt.Fprintln(w, "       safekrb5 COMMAND -h shows the flags of COMMAND")
 }
 

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/safekrb5/safekrb5/internal/testrealm"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// mitKinit gets a TGT for the realm's user into a cache of its own with
+// MIT's kinit.
+func mitKinit(t *testing.T, r *testrealm.Realm) string {
+	t.Helper()
+	cc := filepath.Join(t.TempDir(), "cc")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, r.Kinit(ctx, "FILE:"+cc, r.UserPrincipal, r.Password))
+	return cc
+}
+
+// startSampleServer runs our gss-server on a loopback port until the test
+// ends, and returns its port and output.
+func startSampleServer(t *testing.T, r *testrealm.Realm) (string, *lockedBuffer, *lockedBuffer) {
+	t.Helper()
+	var out, errOut lockedBuffer
+	s, err := newSampleServer("127.0.0.1:0", r.Keytab, "HTTP@localhost", &out, &errOut)
+	require.NoError(t, err)
+	s.verbose = true
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.serve(ctx, false) }()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done)
+		s.close()
+	})
+	_, port, err := net.SplitHostPort(s.ln.Addr().String())
+	require.NoError(t, err)
+	return port, &out, &errOut
+}
+
+// TestGSSSampleMITClient runs MIT's gss-client against our gss-server:
+// MIT wraps, we unwrap, we sign and MIT verifies our MIC.
+func TestGSSSampleMITClient(t *testing.T) {
+	r := testRealm(t)
+	cc := mitKinit(t, r)
+	port, out, errOut := startSampleServer(t, r)
+
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"sealed", nil, []string{"Signature verified.", "context flag: GSS_C_MUTUAL_FLAG"}},
+		{"integrity only", []string{"-nx"}, []string{"Signature verified."}},
+		{"not wrapped", []string{"-nw"}, []string{"Signature verified."}},
+		{"no MIC", []string{"-nm"}, []string{"Response received."}},
+		{"sequence, many messages", []string{"-seq", "-mcount", "5"},
+			[]string{"Signature verified.", "context flag: GSS_C_SEQUENCE_FLAG"}},
+		{"no mutual authentication", []string{"-nomutual"}, []string{"Signature verified."}},
+		{"SPNEGO", []string{"-spnego"}, []string{"Signature verified."}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			msg := "hello from MIT " + strings.ReplaceAll(c.name, " ", "-")
+			args := append([]string{"-port", port}, c.args...)
+			args = append(args, "127.0.0.1", "HTTP@localhost", msg)
+			cmd := r.Command(ctx, "gss-client", args...)
+			cmd.Env = append(cmd.Env, "KRB5CCNAME=FILE:"+cc)
+			b, err := cmd.CombinedOutput()
+			require.NoError(t, err, "gss-client: %s\nour server: %s", b, errOut)
+			for _, w := range c.want {
+				assert.Contains(t, string(b), w)
+			}
+			assert.Contains(t, out.String(), "Received message: \""+msg+"\"")
+		})
+	}
+	assert.Contains(t, out.String(), "Accepted connection: \""+r.UserPrincipal+"\"")
+	assert.Contains(t, out.String(), "context flag: GSS_C_MUTUAL_FLAG",
+		"the acceptor saw the initiator ask for mutual authentication")
+	assert.Empty(t, errOut.String())
+}
+
+// mitSampleServer serves one connection with MIT's gss-server in inetd
+// mode, so that nothing but our loopback listener binds a port. It
+// returns the listener's port and a function that waits for the server
+// and returns its log.
+func mitSampleServer(t *testing.T, r *testrealm.Realm) (string, func() string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	logPath := filepath.Join(t.TempDir(), "gss-server.log")
+	done := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer conn.Close()
+		f, err := conn.(*net.TCPConn).File()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer f.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := r.Command(ctx, "gss-server", "-inetd", "-verbose", "-logfile", logPath,
+			"-keytab", r.Keytab, "HTTP@localhost")
+		cmd.Stdin = f
+		done <- cmd.Run()
+	}()
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	require.NoError(t, err)
+	return port, func() string {
+		err := <-done
+		b, rerr := os.ReadFile(logPath)
+		require.NoError(t, rerr)
+		require.NoError(t, err, "MIT gss-server: %s", b)
+		return string(b)
+	}
+}
+
+// TestGSSSampleMITServer runs our gss-client against MIT's gss-server:
+// we wrap, MIT unwraps and signs, we verify MIT's MIC, which MIT makes
+// with the acceptor subkey it sent in the AP-REP.
+func TestGSSSampleMITServer(t *testing.T) {
+	r := testRealm(t)
+	cc := mitKinit(t, r)
+	cases := []struct {
+		name string
+		args []string
+		log  []string
+	}{
+		{"sealed", nil, []string{"context flag: GSS_C_MUTUAL_FLAG"}},
+		{"integrity only", []string{"-nx"}, nil},
+		{"not wrapped", []string{"-nw"}, nil},
+		{"sequence, many messages", []string{"-seq", "-mcount", "4"},
+			[]string{"context flag: GSS_C_SEQUENCE_FLAG"}},
+		{"no mutual authentication", []string{"-nomutual"}, nil},
+		{"SPNEGO", []string{"-spnego"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			port, wait := mitSampleServer(t, r)
+			msg := "hello from safekrb5 " + strings.ReplaceAll(c.name, " ", "-")
+			args := append([]string{"gss-client", "-c", cc, "-port", port}, c.args...)
+			args = append(args, "127.0.0.1", "HTTP@localhost", msg)
+			code, out, stderr := runCmd(t, r, "", args...)
+			log := wait()
+			require.Equal(t, 0, code, "stderr: %s\nMIT log: %s", stderr, log)
+			assert.Contains(t, out, "Signature verified.")
+			assert.Contains(t, log, "Received message: \""+msg+"\"")
+			for _, w := range c.log {
+				assert.Contains(t, log, w)
+			}
+			if !strings.Contains(strings.Join(c.args, " "), "-nomutual") {
+				assert.Contains(t, out, "context flag: GSS_C_MUTUAL_FLAG")
+			}
+		})
+	}
+}
+
+// TestGSSSampleOurselves runs our gss-client against our gss-server.
+func TestGSSSampleOurselves(t *testing.T) {
+	r := testRealm(t)
+	cc := mitKinit(t, r)
+	port, out, _ := startSampleServer(t, r)
+	for _, args := range [][]string{{"-q"}, {"-nx"}, {"-spnego", "-seq", "-mcount", "3"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			all := append([]string{"gss-client", "-c", cc, "-port", port}, args...)
+			all = append(all, "127.0.0.1", "HTTP@localhost", "ourselves")
+			code, stdout, stderr := runCmd(t, r, "", all...)
+			require.Equal(t, 0, code, stderr)
+			if args[0] == "-q" {
+				assert.Empty(t, stdout)
+			} else {
+				assert.Contains(t, stdout, "Signature verified.")
+			}
+		})
+	}
+	assert.Contains(t, out.String(), `Received message: "ourselves"`)
+}
+
+// TestGSSSampleFraming checks the frame codec against bad input.
+func TestGSSSampleFraming(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, writeFrame(&b, sampleData|sampleWrapped, []byte("tok")))
+	assert.Equal(t, []byte{0x24, 0, 0, 0, 3, 't', 'o', 'k'}, b.Bytes())
+	f, tok, err := readFrame(&b)
+	require.NoError(t, err)
+	assert.Equal(t, byte(0x24), f)
+	assert.Equal(t, "tok", string(tok))
+
+	for name, in := range map[string][]byte{
+		"empty":     nil,
+		"short":     {0x01, 0, 0},
+		"v1 frame":  {0x00, 0, 0, 0, 1, 'x'},
+		"too large": {0x04, 0x7f, 0xff, 0xff, 0xff},
+		"truncated": {0x04, 0, 0, 0, 9, 'x'},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := readFrame(bytes.NewReader(in))
+			require.ErrorIs(t, err, errSampleProtocol)
+		})
+	}
+}
