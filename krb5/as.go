@@ -295,6 +295,9 @@ func (c *Client) longTermKey(in saltInfo) (*loginKey, error) {
 	if params == "" {
 		params = et.GetDefaultStringToKeyParams()
 	}
+	if err := checkS2KParams(in.etype, params); err != nil {
+		return nil, err
+	}
 	var out *loginKey
 	err = c.currentPassword().Use(func(pw []byte) error {
 		k, err := et.StringToKey(string(pw), salt, params)
@@ -305,6 +308,36 @@ func (c *Client) longTermKey(in saltInfo) (*loginKey, error) {
 		return nil
 	})
 	return out, err
+}
+
+// maxS2KIterations bounds the PBKDF2 iteration count a KDC may ask for in
+// its string-to-key parameters, as MIT does (2^24): a reply asking for
+// billions would otherwise hold the client for hours.
+const maxS2KIterations = 1 << 24
+
+// checkS2KParams refuses string-to-key parameters that are not what the
+// enctype takes or that ask for more than maxS2KIterations. The AES
+// (RFC 3962 section 4), AES-SHA2 (RFC 8009 section 4) and Camellia
+// (RFC 6803 section 3) enctypes take a 4-byte iteration count, in which
+// 0 means 2^32.
+func checkS2KParams(etype int32, params string) error {
+	switch etype {
+	case 17, 18, 19, 20, 25, 26:
+	default:
+		return nil
+	}
+	b, err := hex.DecodeString(params)
+	if err != nil || len(b) != 4 {
+		return fmt.Errorf("krb5: AS exchange: %w", ErrNotSupported.With(fmt.Sprintf(
+			"string-to-key parameters of %d bytes for enctype %d", len(b), etype), nil))
+	}
+	n := binary.BigEndian.Uint32(b)
+	if n == 0 || n > maxS2KIterations {
+		return fmt.Errorf("krb5: AS exchange: %w", ErrNotSupported.With(fmt.Sprintf(
+			"the KDC asks for %d string-to-key iterations (at most %d accepted, 0 means 2^32)",
+			n, maxS2KIterations), nil))
+	}
+	return nil
 }
 
 // setEncTimestamp replaces the PA-ENC-TIMESTAMP of req with one for the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -88,9 +89,15 @@ func (c *Client) exchange(ctx context.Context, realm string, req []byte) ([]byte
 	var errs []error
 	for _, addr := range addrs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			// The caller's deadline or cancellation, not a KDC's fault;
+			// the KDCs tried so far say what happened before it.
+			return nil, fmt.Errorf("krb5: realm %s: %w", realm,
+				errors.Join(append([]error{err}, errs...)...))
 		}
 		rep, err := c.exchangeOne(ctx, addr, req, tcp)
+		if err == nil {
+			err = checkReply(rep)
+		}
 		if err == nil {
 			return rep, nil
 		}
@@ -176,9 +183,21 @@ func exchangeTCP(ctx context.Context, addr string, req []byte) ([]byte, error) {
 	if _, err := conn.Write(msg); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
+	rep, err := readFramed(conn)
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	return rep, nil
+}
+
+// readFramed reads one TCP reply: a 4-byte big-endian length, then that
+// many bytes (RFC 4120 section 7.2.2). A length with the reserved high
+// bit set, zero, or above maxReply is refused before anything is
+// allocated.
+func readFramed(r io.Reader) ([]byte, error) {
 	var hdr [4]byte
-	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("reading reply length: %w", err))
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("reading reply length: %w", err)
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
 	if n&0x80000000 != 0 {
@@ -188,8 +207,8 @@ func exchangeTCP(ctx context.Context, addr string, req []byte) ([]byte, error) {
 		return nil, fmt.Errorf("reply length %d out of bounds (1 to %d)", n, maxReply)
 	}
 	rep := make([]byte, n)
-	if _, err := io.ReadFull(conn, rep); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("reading reply: %w", err))
+	if _, err := io.ReadFull(r, rep); err != nil {
+		return nil, fmt.Errorf("reading reply: %w", err)
 	}
 	return rep, nil
 }
@@ -200,10 +219,53 @@ func closeOnDone(ctx context.Context, conn net.Conn) func() bool {
 	return context.AfterFunc(ctx, func() { conn.Close() })
 }
 
-// ctxErr prefers the context's error, which says why a read failed.
+// ctxErr prefers the context's error, which says why a read failed. The
+// socket deadline is the context's and may fire a moment before the
+// context's own timer; that timeout is the context's deadline too, so it
+// matches context.DeadlineExceeded.
 func ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
 	return err
+}
+
+// checkReply refuses a reply that is not one whole Kerberos message, so
+// that a KDC answering garbage, a cut datagram or a stray packet counts as
+// a failed KDC and the next one is tried. A reply must be a single DER
+// value tagged AS-REP, TGS-REP or KRB-ERROR (RFC 4120, sections 5.4.2 and
+// 5.9.1) whose length covers exactly the bytes received. The content is
+// checked later by the decoder of the expected message.
+func checkReply(rep []byte) error {
+	bad := func(detail string) error {
+		return &errMalformed{what: "reply", err: ErrASN1Parse.With(detail, nil)}
+	}
+	if len(rep) < 2 {
+		return bad(fmt.Sprintf("%d bytes are too short for a message", len(rep)))
+	}
+	switch rep[0] {
+	case 0x6b, 0x6d, 0x7e: // [APPLICATION 11], [APPLICATION 13], [APPLICATION 30]
+	default:
+		return bad(fmt.Sprintf("tag 0x%02x is not an AS-REP, TGS-REP or KRB-ERROR",
+			rep[0]))
+	}
+	hdr, n := 2, uint64(rep[1])
+	if rep[1] >= 0x80 {
+		k := int(rep[1] & 0x7f)
+		if k == 0 || k > 4 || len(rep) < 2+k {
+			return bad("invalid DER length")
+		}
+		n = 0
+		for _, b := range rep[2 : 2+k] {
+			n = n<<8 | uint64(b)
+		}
+		hdr += k
+	}
+	if got := uint64(len(rep) - hdr); got != n {
+		return bad(fmt.Sprintf("the message claims %d bytes but %d arrived", n, got))
+	}
+	return nil
 }
