@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -338,4 +340,82 @@ func TestSeqStateWindow(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMessagesLifecycle(t *testing.T) {
+	t.Run("closed", func(t *testing.T) {
+		ini, acc := contextPair(t, 17, false, DefaultInitFlags)
+		tok, err := ini.Wrap([]byte("m"), true)
+		require.NoError(t, err)
+		mic, err := ini.MIC([]byte("m"))
+		require.NoError(t, err)
+		require.NoError(t, acc.Close())
+		_, err = acc.Wrap([]byte("m"), true)
+		assert.ErrorIs(t, err, ErrClosed)
+		_, _, err = acc.Unwrap(tok)
+		assert.ErrorIs(t, err, ErrClosed)
+		_, err = acc.MIC([]byte("m"))
+		assert.ErrorIs(t, err, ErrClosed)
+		assert.ErrorIs(t, acc.VerifyMIC([]byte("m"), mic), ErrClosed)
+	})
+
+	t.Run("expired", func(t *testing.T) {
+		ini, acc := contextPair(t, 18, false, DefaultInitFlags)
+		tok, err := ini.Wrap([]byte("m"), true)
+		require.NoError(t, err)
+		acc.EndTime = time.Now().Add(-time.Second)
+		_, _, err = acc.Unwrap(tok)
+		require.ErrorIs(t, err, ErrContextExpired)
+		assert.Equal(t, errortables.GSSContextExpired, majorOf(t, err))
+		_, err = acc.Wrap([]byte("m"), false)
+		assert.ErrorIs(t, err, ErrContextExpired)
+		_, err = acc.MIC([]byte("m"))
+		assert.ErrorIs(t, err, ErrContextExpired)
+		assert.ErrorIs(t, acc.VerifyMIC(nil, nil), ErrContextExpired)
+	})
+
+	t.Run("unsupported enctype", func(t *testing.T) {
+		sc, err := newContext(&SecurityContext{Flags: DefaultInitFlags},
+			types.EncryptionKey{KeyType: 16, KeyValue: make([]byte, 24)}, nil)
+		require.NoError(t, err)
+		defer sc.Close()
+		_, err = sc.Wrap([]byte("m"), true)
+		require.Error(t, err)
+		assert.Equal(t, errortables.GSSUnavailable, majorOf(t, err).RoutineError())
+	})
+}
+
+// finalizeChild names the environment variable that makes
+// TestMessagesAfterTeardown run its body, which tears gssapi down for
+// good, in a child process of its own.
+const finalizeChild = "SAFEKRB5_GSSAPI_FINALIZE_CHILD"
+
+// TestMessagesAfterTeardown checks that per-message calls on a context
+// whose module was closed forcefully return ErrFinalized. The teardown
+// is final for the process, so it runs in a child.
+func TestMessagesAfterTeardown(t *testing.T) {
+	if os.Getenv(finalizeChild) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMessagesAfterTeardown$",
+			"-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), finalizeChild+"=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "finalized as expected")
+		return
+	}
+	ini, acc := contextPair(t, 17, false, DefaultInitFlags)
+	tok, err := ini.Wrap([]byte("m"), true)
+	require.NoError(t, err)
+	mic, err := ini.MIC([]byte("m"))
+	require.NoError(t, err)
+	require.NoError(t, Close())
+
+	_, err = acc.Wrap([]byte("m"), true)
+	require.ErrorIs(t, err, ErrFinalized)
+	_, _, err = acc.Unwrap(tok)
+	require.ErrorIs(t, err, ErrFinalized)
+	_, err = acc.MIC([]byte("m"))
+	require.ErrorIs(t, err, ErrFinalized)
+	require.ErrorIs(t, acc.VerifyMIC([]byte("m"), mic), ErrFinalized)
+	t.Log("finalized as expected")
 }

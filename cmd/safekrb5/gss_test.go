@@ -48,10 +48,11 @@ func mitKinit(t *testing.T, r *testrealm.Realm) string {
 
 // startSampleServer runs our gss-server on a loopback port until the test
 // ends, and returns its port and output.
-func startSampleServer(t *testing.T, r *testrealm.Realm) (string, *lockedBuffer, *lockedBuffer) {
+func startSampleServer(t *testing.T, keytab, service string) (string, *lockedBuffer,
+	*lockedBuffer) {
 	t.Helper()
 	var out, errOut lockedBuffer
-	s, err := newSampleServer("127.0.0.1:0", r.Keytab, "HTTP@localhost", &out, &errOut)
+	s, err := newSampleServer("127.0.0.1:0", keytab, service, &out, &errOut)
 	require.NoError(t, err)
 	s.verbose = true
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,7 +73,7 @@ func startSampleServer(t *testing.T, r *testrealm.Realm) (string, *lockedBuffer,
 func TestGSSSampleMITClient(t *testing.T) {
 	r := testRealm(t)
 	cc := mitKinit(t, r)
-	port, out, errOut := startSampleServer(t, r)
+	port, out, errOut := startSampleServer(t, r.Keytab, "HTTP@localhost")
 
 	cases := []struct {
 		name string
@@ -115,7 +116,8 @@ func TestGSSSampleMITClient(t *testing.T) {
 // mode, so that nothing but our loopback listener binds a port. It
 // returns the listener's port and a function that waits for the server
 // and returns its log.
-func mitSampleServer(t *testing.T, r *testrealm.Realm) (string, func() string) {
+func mitSampleServer(t *testing.T, r *testrealm.Realm, keytab, service string) (string,
+	func() string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -138,7 +140,7 @@ func mitSampleServer(t *testing.T, r *testrealm.Realm) (string, func() string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		cmd := r.Command(ctx, "gss-server", "-inetd", "-verbose", "-logfile", logPath,
-			"-keytab", r.Keytab, "HTTP@localhost")
+			"-keytab", keytab, service)
 		cmd.Stdin = f
 		done <- cmd.Run()
 	}()
@@ -174,7 +176,7 @@ func TestGSSSampleMITServer(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			port, wait := mitSampleServer(t, r)
+			port, wait := mitSampleServer(t, r, r.Keytab, "HTTP@localhost")
 			msg := "hello from safekrb5 " + strings.ReplaceAll(c.name, " ", "-")
 			args := append([]string{"gss-client", "-c", cc, "-port", port}, c.args...)
 			args = append(args, "127.0.0.1", "HTTP@localhost", msg)
@@ -197,7 +199,7 @@ func TestGSSSampleMITServer(t *testing.T) {
 func TestGSSSampleOurselves(t *testing.T) {
 	r := testRealm(t)
 	cc := mitKinit(t, r)
-	port, out, _ := startSampleServer(t, r)
+	port, out, _ := startSampleServer(t, r.Keytab, "HTTP@localhost")
 	for _, args := range [][]string{{"-q"}, {"-nx"}, {"-spnego", "-seq", "-mcount", "3"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			all := append([]string{"gss-client", "-c", cc, "-port", port}, args...)
@@ -234,6 +236,56 @@ func TestGSSSampleFraming(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := readFrame(bytes.NewReader(in))
 			require.ErrorIs(t, err, errSampleProtocol)
+		})
+	}
+}
+
+// TestGSSSampleEnctypes runs both directions with session keys of each
+// AES enctype, which the KDC picks from the service's session_enctypes:
+// our RFC 3962 and RFC 8009 token arithmetic against MIT's.
+func TestGSSSampleEnctypes(t *testing.T) {
+	r := testRealm(t)
+	cc := mitKinit(t, r)
+	for _, enctype := range []string{
+		"aes128-cts-hmac-sha1-96",
+		"aes128-cts-hmac-sha256-128",
+		"aes256-cts-hmac-sha384-192",
+	} {
+		t.Run(enctype, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			host := strings.ReplaceAll(enctype, "-", "") + ".localhost"
+			spn := "HTTP/" + host
+			require.NoError(t, r.AddPrincipal(ctx, spn, ""))
+			_, err := r.KadminLocal(ctx, "setstr "+spn+" session_enctypes "+enctype)
+			require.NoError(t, err)
+			kt := filepath.Join(t.TempDir(), "kt")
+			require.NoError(t, r.ExportKeytab(ctx, spn, kt))
+			service := "HTTP@" + host
+
+			port, out, errOut := startSampleServer(t, kt, service)
+			cmd := r.Command(ctx, "gss-client", "-port", port, "127.0.0.1", service, "to us")
+			cmd.Env = append(cmd.Env, "KRB5CCNAME=FILE:"+cc)
+			b, err := cmd.CombinedOutput()
+			require.NoError(t, err, "gss-client: %s\nour server: %s", b, errOut)
+			assert.Contains(t, string(b), "Signature verified.")
+			assert.Contains(t, out.String(), `Received message: "to us"`)
+
+			for _, args := range [][]string{nil, {"-nx"}} {
+				port, wait := mitSampleServer(t, r, kt, service)
+				all := append([]string{"gss-client", "-c", cc, "-port", port}, args...)
+				all = append(all, "127.0.0.1", service, "to MIT")
+				code, stdout, stderr := runCmd(t, r, "", all...)
+				log := wait()
+				require.Equal(t, 0, code, "stderr: %s\nMIT log: %s", stderr, log)
+				assert.Contains(t, stdout, "Signature verified.")
+				assert.Contains(t, log, `Received message: "to MIT"`)
+			}
+
+			list, err := r.Command(ctx, "klist", "-e", "-c", cc).CombinedOutput()
+			require.NoError(t, err, "%s", list)
+			assert.Regexp(t, spn+`@\S+\n.*\n?.*Etype \(skey, tkt\): `+enctype, string(list),
+				"the session key has the enctype asked for")
 		})
 	}
 }
