@@ -168,7 +168,8 @@ type accepted struct {
 	sessionKey  types.EncryptionKey // wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
 	authzData   types.AuthorizationData
-	delegation  []byte // KRB-CRED, if the client delegated
+	delegation  []byte       // KRB-CRED, if the client delegated
+	bnd         [bndLen]byte // channel binding hash from the checksum
 }
 
 func (a *accepted) wipe() {
@@ -327,13 +328,23 @@ func (ac *AcceptorCredential) parseChecksum(auth *types.Authenticator, out *acce
 		return gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
 			"GSS checksum too short or with a bad binding length", nil)
 	}
+	copy(out.bnd[:], b[4:20])
 	out.flags = binary.LittleEndian.Uint32(b[20:24])
-	if out.flags&FlagDeleg != 0 && len(b) >= 28 {
-		n := int(binary.LittleEndian.Uint16(b[26:28]))
-		if binary.LittleEndian.Uint16(b[24:26]) == 1 && len(b) >= 28+n {
-			out.delegation = append([]byte(nil), b[28:28+n]...)
-		}
+	if out.flags&FlagDeleg == 0 {
+		return nil
 	}
+	// The Deleg field (DlgOpt 1, Dlgth, KRB-CRED) is there only when the
+	// initiator delegated; extensions may follow it.
+	if len(b) < 28 {
+		out.flags &^= FlagDeleg
+		return nil
+	}
+	n := int(binary.LittleEndian.Uint16(b[26:28]))
+	if binary.LittleEndian.Uint16(b[24:26]) != 1 || len(b) < 28+n || n == 0 {
+		return gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
+			"GSS checksum has a malformed delegation field", nil)
+	}
+	out.delegation = append([]byte(nil), b[28:28+n]...)
 	return nil
 }
 

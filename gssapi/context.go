@@ -14,7 +14,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
-	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
@@ -44,6 +43,9 @@ type SecurityContext struct {
 	// AuthorizationData is the ticket's authorization data, undecoded;
 	// a PAC, when the KDC put one there, is inside it.
 	AuthorizationData types.AuthorizationData
+	// ChannelBound reports that the initiator's channel bindings
+	// matched the ones the acceptor was given.
+	ChannelBound bool
 
 	key        *support.Secret // the context key: a subkey or the session key
 	keyType    int32
@@ -133,7 +135,13 @@ var ErrContinueNeeded = &errortables.GSSError{Major: errortables.GSSContinueNeed
 // nil when the initiator asked for no mutual authentication and used raw
 // Kerberos. When SPNEGO needs another leg it returns a nil context, a
 // token asking for Kerberos, and an error matching ErrContinueNeeded.
-func (ac *AcceptorCredential) Accept(token []byte) (*SecurityContext, []byte, error) {
+// Options give channel bindings to check (AcceptBindings) and carry a
+// SPNEGO negotiation from one leg to the next (WithNegotiation).
+func (ac *AcceptorCredential) Accept(token []byte, opts ...AcceptOption) (*SecurityContext, []byte, error) {
+	var p acceptParams
+	for _, o := range opts {
+		o(&p)
+	}
 	if err := ac.obj.Enter(); err != nil {
 		return nil, nil, err
 	}
@@ -146,7 +154,7 @@ func (ac *AcceptorCredential) Accept(token []byte) (*SecurityContext, []byte, er
 	}
 	if token[0] == 0xa1 {
 		// A NegTokenResp: the second SPNEGO leg.
-		return ac.acceptNegResp(token)
+		return ac.acceptNegResp(token, &p)
 	}
 	oid, inner, err := unwrapGSS(token)
 	if err != nil {
@@ -154,16 +162,17 @@ func (ac *AcceptorCredential) Accept(token []byte) (*SecurityContext, []byte, er
 	}
 	switch {
 	case isKRB5(oid):
-		return ac.acceptKRB5(inner, false)
+		return ac.acceptKRB5(inner, false, &p)
 	case oid.Equal(OIDSPNEGO):
-		return ac.acceptNegInit(inner)
+		return ac.acceptNegInit(inner, &p)
 	}
 	return nil, nil, gssErr(errortables.GSSBadMech, nil, "mechanism "+oid.String(), nil)
 }
 
 // acceptKRB5 accepts a Kerberos mechanism token (inner, without the GSS
 // framing) and builds the AP-REP.
-func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool) (*SecurityContext, []byte, error) {
+func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
+	p *acceptParams) (*SecurityContext, []byte, error) {
 	id, msg, err := krb5Inner(inner)
 	if err != nil {
 		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "", err)
@@ -177,8 +186,20 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool) (*Securit
 		return nil, nil, err
 	}
 	defer a.wipe()
+	bound, err := checkBindings(a.bnd, p.bindings, p.requireBindings)
+	if err != nil {
+		return nil, nil, err
+	}
+	var deleg []byte
+	if len(a.delegation) > 0 {
+		if deleg, err = openCred(a); err != nil {
+			return nil, nil, err
+		}
+		defer support.Wipe(deleg)
+	}
 	sc := &SecurityContext{
-		Client: a.client, ClientRealm: a.clientRealm,
+		ChannelBound: bound,
+		Client:       a.client, ClientRealm: a.clientRealm,
 		Server: a.server, ServerRealm: a.serverRealm,
 		Flags: a.flags, AuthTime: a.authTime, EndTime: a.endTime,
 		AuthorizationData: a.authzData,
@@ -186,9 +207,14 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool) (*Securit
 	}
 	var out []byte
 	if a.mutual || viaSPNEGO {
-		seq, err := randomSeq()
-		if err != nil {
-			return nil, nil, err
+		// An AP-REP the initiator did not ask for (SPNEGO sends one
+		// anyway) keeps the initiator's number, which an initiator that
+		// ignores it uses too.
+		seq := uint32(a.seq)
+		if a.mutual {
+			if seq, err = randomSeq(); err != nil {
+				return nil, nil, err
+			}
 		}
 		sc.sendSeq = uint64(seq)
 		out, err = buildAPRep(a, seq)
@@ -204,7 +230,7 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool) (*Securit
 	if len(a.subkey.KeyValue) > 0 {
 		key = a.subkey
 	}
-	sc, err = newContext(sc, key, a.delegation)
+	sc, err = newContext(sc, key, deleg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -257,97 +283,6 @@ func appTag(b []byte, n int) []byte {
 	out := []byte{0x60 | byte(n)}
 	out = appendDERLength(out, len(b))
 	return append(out, b...)
-}
-
-// acceptNegInit handles a SPNEGO NegTokenInit: it accepts the optimistic
-// Kerberos token when Kerberos is the initiator's first choice, and asks
-// for one when Kerberos is listed further down.
-func (ac *AcceptorCredential) acceptNegInit(inner []byte) (*SecurityContext, []byte, error) {
-	isInit, v, err := spnego.UnmarshalNegToken(inner)
-	if err != nil || !isInit {
-		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "malformed SPNEGO NegTokenInit", nil)
-	}
-	init := v.(spnego.NegTokenInit)
-	pos := -1
-	for i, m := range init.MechTypes {
-		if isKRB5(m) {
-			pos = i
-			break
-		}
-	}
-	if pos < 0 {
-		tok, _ := negResp(spnegoReject, nil, nil)
-		return nil, tok, gssErr(errortables.GSSBadMech, nil,
-			"the initiator offers no Kerberos mechanism", nil)
-	}
-	mech := init.MechTypes[pos]
-	if pos > 0 || len(init.MechTokenBytes) == 0 {
-		tok, err := negResp(spnegoIncomplete, mech, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, tok, ErrContinueNeeded
-	}
-	return ac.finishSPNEGO(mech, init.MechTokenBytes)
-}
-
-// acceptNegResp handles the second SPNEGO leg: a NegTokenResp whose
-// response token is the Kerberos AP-REP we asked for.
-func (ac *AcceptorCredential) acceptNegResp(tok []byte) (*SecurityContext, []byte, error) {
-	isInit, v, err := spnego.UnmarshalNegToken(tok)
-	if err != nil || isInit {
-		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "malformed SPNEGO NegTokenResp", nil)
-	}
-	resp := v.(spnego.NegTokenResp)
-	if len(resp.ResponseToken) == 0 {
-		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil,
-			"SPNEGO response carries no mechanism token", nil)
-	}
-	mech := resp.SupportedMech
-	if len(mech) == 0 {
-		mech = OIDKRB5
-	}
-	return ac.finishSPNEGO(mech, resp.ResponseToken)
-}
-
-// finishSPNEGO accepts the Kerberos token inside SPNEGO and wraps our
-// answer in a NegTokenResp naming the mechanism the initiator used.
-func (ac *AcceptorCredential) finishSPNEGO(mech asn1.ObjectIdentifier, mechTok []byte) (*SecurityContext, []byte, error) {
-	oid, inner, err := unwrapGSS(mechTok)
-	if err != nil {
-		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, "inside SPNEGO", err)
-	}
-	if !isKRB5(oid) {
-		return nil, nil, gssErr(errortables.GSSBadMech, nil, "mechanism "+oid.String(), nil)
-	}
-	sc, rep, err := ac.acceptKRB5(inner, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := negResp(spnegoCompleted, mech, rep)
-	if err != nil {
-		sc.Close()
-		return nil, nil, err
-	}
-	return sc, tok, nil
-}
-
-// SPNEGO negotiation states (RFC 4178 section 4.2.2).
-const (
-	spnegoCompleted  = 0
-	spnegoIncomplete = 1
-	spnegoReject     = 2
-)
-
-// negResp encodes a NegTokenResp.
-func negResp(state int, mech asn1.ObjectIdentifier, respTok []byte) ([]byte, error) {
-	r := spnego.NegTokenResp{NegState: asn1.Enumerated(state), SupportedMech: mech,
-		ResponseToken: respTok}
-	b, err := r.Marshal()
-	if err != nil {
-		return nil, gssErr(errortables.GSSFailure, nil, "encoding the SPNEGO answer", err)
-	}
-	return b, nil
 }
 
 // splitPrincipal parses "a/b@REALM" into a name and a realm.

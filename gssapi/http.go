@@ -2,11 +2,14 @@ package gssapi
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jcmturner/goidentity/v6"
 	"github.com/jcmturner/gokrb5/v8/credentials"
@@ -15,14 +18,38 @@ import (
 )
 
 // maxHeader bounds the Authorization header the middleware decodes: the
-// base64 form of MaxTokenSize plus the scheme.
+// base64 form of MaxTokenSize plus the scheme. A longer header is
+// refused before it is decoded.
 const maxHeader = MaxTokenSize/3*4 + 64
 
 // MiddlewareOption changes the middleware's behaviour.
 type MiddlewareOption func(*middlewareSettings)
 
 type middlewareSettings struct {
-	log *slog.Logger
+	log             *slog.Logger
+	certs           []*x509.Certificate
+	requireBindings bool
+}
+
+// WithServerCertificates makes the middleware check the channel
+// bindings of requests that come over TLS: the client's tls-server-end-
+// point bindings (RFC 5929 section 4) must be those of one of certs, the
+// certificates the server presents (the leaves of its tls.Config's
+// Certificates). A client bound to another certificate, as a token
+// relayed by a man in the middle is, gets 401. A client that sends no
+// bindings, as curl and most browsers do, is accepted unless
+// RequireChannelBindings is given. Certificates whose signature names no
+// single hash (Ed25519) have no such bindings and are skipped.
+func WithServerCertificates(certs ...*x509.Certificate) MiddlewareOption {
+	return func(s *middlewareSettings) { s.certs = append(s.certs, certs...) }
+}
+
+// RequireChannelBindings makes the middleware refuse, over TLS, clients
+// that send no channel bindings. It needs WithServerCertificates; the
+// middleware panics without them. Requests over plain HTTP are not
+// affected.
+func RequireChannelBindings() MiddlewareOption {
+	return func(s *middlewareSettings) { s.requireBindings = true }
 }
 
 // WithMiddlewareLogger traces authentication outcomes on l.
@@ -54,14 +81,28 @@ type contextKey struct{}
 // authenticated one reaches the handler with the initiator's identity in
 // its context, both under gokrb5's goidentity key (as a
 // *credentials.Credentials) and through IdentityFromContext, and its
-// response carries the mutual-authentication token. After the credential
-// is closed or gssapi is shut down, requests get 503.
+// response carries the mutual-authentication token. A client that needs
+// more than one leg (SPNEGO with Kerberos not first, RFC 4178) gets 401
+// with the continuation token, and the negotiation is remembered for
+// its connection for a short while. After the credential is closed or
+// gssapi is shut down, requests get 503.
 func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
 		o(&s)
 	}
 	log := support.Tracer(s.log)
+	var bindings []*ChannelBindings
+	for _, c := range s.certs {
+		if cb, err := TLSServerEndPointOf(c); err == nil {
+			bindings = append(bindings, cb)
+		}
+	}
+	if s.requireBindings && len(bindings) == 0 {
+		panic("gssapi: RequireChannelBindings without a server certificate " +
+			"that has tls-server-end-point bindings")
+	}
+	negs := newNegotiations(maxPendingNegotiations, negotiationTTL)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			tok, ok := negotiateToken(r)
@@ -69,7 +110,22 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 				challenge(w, nil)
 				return
 			}
-			sc, out, err := cred.Accept(tok)
+			var aopts []AcceptOption
+			if r.TLS != nil && len(bindings) > 0 {
+				aopts = append(aopts, AcceptBindings(bindings...))
+				if s.requireBindings {
+					aopts = append(aopts, RequireBindings())
+				}
+			}
+			conn := connKey(r)
+			neg := negs.take(conn)
+			aopts = append(aopts, WithNegotiation(neg))
+			sc, out, err := cred.Accept(tok, aopts...)
+			if errors.Is(err, ErrContinueNeeded) && neg.started() {
+				negs.put(conn, neg)
+			} else {
+				neg.Close()
+			}
 			switch {
 			case errors.Is(err, ErrContinueNeeded):
 				challenge(w, out)
@@ -117,6 +173,107 @@ func negotiateToken(r *http.Request) ([]byte, bool) {
 		return nil, false
 	}
 	return tok, true
+}
+
+// Bounds of the negotiations the middleware remembers between legs.
+const (
+	maxPendingNegotiations = 1024
+	negotiationTTL         = 30 * time.Second
+)
+
+// connKey names the connection a request came over. HTTP Negotiate
+// binds a multi-leg negotiation to its connection (RFC 4559 section 6).
+func connKey(r *http.Request) string {
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string })
+	if local == nil {
+		return r.RemoteAddr
+	}
+	return r.RemoteAddr + "|" + local.String()
+}
+
+// negotiations remembers SPNEGO negotiations between legs, per
+// connection, a bounded number for a bounded time. A negotiation is
+// taken out while a request uses it, so two requests never share one.
+type negotiations struct {
+	max int
+	ttl time.Duration
+
+	// mu guards m and lastPurge.
+	mu        sync.Mutex
+	m         map[string]negEntry
+	lastPurge time.Time
+}
+
+type negEntry struct {
+	neg     *Negotiation
+	expires time.Time
+}
+
+func newNegotiations(max int, ttl time.Duration) *negotiations {
+	return &negotiations{max: max, ttl: ttl, m: make(map[string]negEntry)}
+}
+
+// take removes and returns the negotiation of conn, or a new one.
+func (ns *negotiations) take(conn string) *Negotiation {
+	now := time.Now()
+	ns.mu.Lock()
+	e, ok := ns.m[conn]
+	delete(ns.m, conn)
+	stale := ns.purgeLocked(now)
+	ns.mu.Unlock()
+	closeAll(stale)
+	if !ok || now.After(e.expires) {
+		if ok {
+			e.neg.Close()
+		}
+		return &Negotiation{}
+	}
+	return e.neg
+}
+
+// put remembers neg for conn. When the table is full after dropping
+// expired entries, the oldest negotiation is dropped.
+func (ns *negotiations) put(conn string, neg *Negotiation) {
+	now := time.Now()
+	ns.mu.Lock()
+	ns.lastPurge = time.Time{}
+	stale := ns.purgeLocked(now)
+	if len(ns.m) >= ns.max {
+		oldest := ""
+		for k, e := range ns.m {
+			if oldest == "" || e.expires.Before(ns.m[oldest].expires) {
+				oldest = k
+			}
+		}
+		stale = append(stale, ns.m[oldest].neg)
+		delete(ns.m, oldest)
+	}
+	ns.m[conn] = negEntry{neg: neg, expires: now.Add(ns.ttl)}
+	ns.mu.Unlock()
+	closeAll(stale)
+}
+
+// purgeLocked drops expired entries, at most once a second, and returns
+// them for closing outside the lock.
+func (ns *negotiations) purgeLocked(now time.Time) []*Negotiation {
+	if now.Sub(ns.lastPurge) < time.Second {
+		return nil
+	}
+	ns.lastPurge = now
+	var out []*Negotiation
+	for k, e := range ns.m {
+		if now.After(e.expires) {
+			out = append(out, e.neg)
+			delete(ns.m, k)
+		}
+	}
+	return out
+}
+
+func closeAll(negs []*Negotiation) {
+	for _, n := range negs {
+		n.Close()
+	}
 }
 
 // challenge answers 401 with a Negotiate challenge, carrying tok if set.

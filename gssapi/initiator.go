@@ -46,9 +46,10 @@ type Initiator struct {
 type InitOption func(*initSettings)
 
 type initSettings struct {
-	flags uint32
-	raw   bool
-	clock support.Clock
+	flags    uint32
+	raw      bool
+	clock    support.Clock
+	bindings *ChannelBindings
 }
 
 // WithFlags sets the GSS flags to ask for (DefaultInitFlags).
@@ -57,6 +58,14 @@ func WithFlags(f uint32) InitOption { return func(s *initSettings) { s.flags = f
 // RawKerberos makes the initial token a bare Kerberos token instead of
 // one wrapped in SPNEGO.
 func RawKerberos() InitOption { return func(s *initSettings) { s.raw = true } }
+
+// WithBindings binds the context to a channel: the hash of cb goes into
+// the authenticator checksum (RFC 4121 section 4.1.1.2), and an
+// acceptor given other bindings refuses the context. TLSServerEndPoint
+// makes the bindings of a TLS connection.
+func WithBindings(cb *ChannelBindings) InitOption {
+	return func(s *initSettings) { s.bindings = cb }
+}
 
 // WithInitClock replaces the clock, for tests.
 func WithInitClock(c support.Clock) InitOption {
@@ -67,7 +76,9 @@ func WithInitClock(c support.Clock) InitOption {
 // with a ticket from c, and returns the token to send to the acceptor:
 // SPNEGO carrying a Kerberos AP-REQ with a fresh subkey, unless
 // RawKerberos is given. With FlagMutual, Finish must then check the
-// acceptor's answer.
+// acceptor's answer. With FlagDeleg and a forwardable TGT, the token
+// carries a forwarded TGT for the acceptor (RFC 4121 section 4.1.1.1);
+// with a TGT that is not forwardable, FlagDeleg is dropped, as MIT does.
 func Initiate(ctx context.Context, c *krb5.Client, spn string, opts ...InitOption) (*Initiator, []byte, error) {
 	s := initSettings{flags: DefaultInitFlags, clock: support.SystemClock{}}
 	for _, o := range opts {
@@ -80,15 +91,40 @@ func Initiate(ctx context.Context, c *krb5.Client, spn string, opts ...InitOptio
 	if err != nil {
 		return nil, nil, err
 	}
-	return InitiateWithTicket(tkt, opts...)
+	var d *delegation
+	if s.flags&FlagDeleg != 0 {
+		part, fwd, ok, err := delegate(ctx, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			d = &delegation{part: part, ticket: fwd}
+			defer part.Destroy()
+		}
+	}
+	return initiate(tkt, s, d)
+}
+
+// delegation is the forwarded TGT an initiator sends.
+type delegation struct {
+	part   *support.Secret // EncKrbCredPart, in the clear
+	ticket []byte
 }
 
 // InitiateWithTicket starts a context with a service ticket the caller
-// already holds; see Initiate.
+// already holds; see Initiate. Without a client to ask for a forwarded
+// TGT it does not delegate: FlagDeleg is dropped.
 func InitiateWithTicket(tkt *krb5.ServiceTicket, opts ...InitOption) (*Initiator, []byte, error) {
 	s := initSettings{flags: DefaultInitFlags, clock: support.SystemClock{}}
 	for _, o := range opts {
 		o(&s)
+	}
+	return initiate(tkt, s, nil)
+}
+
+func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiator, []byte, error) {
+	if d == nil {
+		s.flags &^= FlagDeleg
 	}
 	seq, err := randomSeq()
 	if err != nil {
@@ -113,11 +149,18 @@ func InitiateWithTicket(tkt *krb5.ServiceTicket, opts ...InitOption) (*Initiator
 			return err
 		}
 		in.subType = key.KeyType
+		var cred []byte
+		if d != nil {
+			if cred, err = sealCred(d.part, d.ticket, key); err != nil {
+				return err
+			}
+		}
+		ck := gssChecksum(s.flags, s.bindings.Hash(), cred)
 		auth := types.Authenticator{
 			AVNO:      iana.PVNO,
 			CRealm:    tkt.ClientRealm,
 			CName:     tkt.Client,
-			Cksum:     types.Checksum{CksumType: gssChecksumType, Checksum: gssChecksum(s.flags)},
+			Cksum:     types.Checksum{CksumType: gssChecksumType, Checksum: ck},
 			CTime:     in.ctime,
 			Cusec:     in.cusec,
 			SubKey:    types.EncryptionKey{KeyType: key.KeyType, KeyValue: sub},
@@ -160,11 +203,21 @@ func InitiateWithTicket(tkt *krb5.ServiceTicket, opts ...InitOption) (*Initiator
 }
 
 // gssChecksum builds the authenticator checksum of RFC 4121 section
-// 4.1.1 without channel bindings.
-func gssChecksum(f uint32) []byte {
-	b := make([]byte, 24)
-	binary.LittleEndian.PutUint32(b[:4], 16)
-	binary.LittleEndian.PutUint32(b[20:], f&^FlagDeleg)
+// 4.1.1: Lgth, the channel binding hash, the flags and, when the
+// initiator delegates, the Deleg field with the KRB-CRED.
+func gssChecksum(f uint32, bnd [bndLen]byte, cred []byte) []byte {
+	b := make([]byte, 24, 28+len(cred))
+	binary.LittleEndian.PutUint32(b[:4], bndLen)
+	copy(b[4:20], bnd[:])
+	if len(cred) == 0 {
+		f &^= FlagDeleg
+	}
+	binary.LittleEndian.PutUint32(b[20:], f)
+	if len(cred) > 0 {
+		b = binary.LittleEndian.AppendUint16(b, 1)
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(cred)))
+		b = append(b, cred...)
+	}
 	return b
 }
 

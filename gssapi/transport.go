@@ -1,28 +1,87 @@
 package gssapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
 // Transport is an http.RoundTripper that authenticates requests with
-// Negotiate (RFC 4559): it sends a SPNEGO token with every request and
-// checks the server's mutual-authentication token, failing the request
-// when the server's answer does not prove it holds the service key.
+// Negotiate (RFC 4559): it sends a fresh SPNEGO token with every request
+// (and so with every redirect the http.Client follows) and checks the
+// server's mutual-authentication token, failing the request when the
+// server's answer does not prove it holds the service key.
+//
+// Over HTTPS the tokens carry tls-server-end-point channel bindings (RFC
+// 5929 section 4) of the server's certificate, so that a server checking
+// them refuses a token relayed through another TLS connection. The
+// certificate is learnt from the server's first answer: the first
+// request to a host goes out without a token, and a 401 asking for
+// Negotiate is answered once with a bound token; later requests to the
+// host carry bound tokens at once. A request whose body cannot be sent
+// twice (no GetBody) that meets an unknown host is sent with an unbound
+// token instead. WithoutChannelBindings turns this off.
+//
+// A 401 is never answered more than once: a server that keeps refusing
+// gets its 401 back to the caller. A Transport is safe for concurrent
+// use; its settings are fixed at NewTransport.
 type Transport struct {
 	// Base carries the requests; http.DefaultTransport when nil.
 	Base http.RoundTripper
 
-	client *krb5.Client
-	spn    string
-	flags  uint32
-	lax    bool
+	client   *krb5.Client
+	spn      string
+	flags    uint32
+	lax      bool
+	unbound  bool
+	bindings bindingCache
+}
+
+// maxBindingHosts bounds the hosts whose channel bindings a Transport
+// remembers.
+const maxBindingHosts = 256
+
+// bindingCache remembers the channel bindings of the hosts a Transport
+// talked to over TLS.
+type bindingCache struct {
+	// mu guards m.
+	mu sync.Mutex
+	m  map[string]*ChannelBindings
+}
+
+func (c *bindingCache) get(host string) *ChannelBindings {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[host]
+}
+
+func (c *bindingCache) set(host string, cb *ChannelBindings) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]*ChannelBindings)
+	}
+	if _, ok := c.m[host]; !ok && len(c.m) >= maxBindingHosts {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[host] = cb
+}
+
+// WithoutChannelBindings sends tokens without channel bindings over
+// HTTPS too, with every request from the first.
+func WithoutChannelBindings() TransportOption {
+	return func(t *Transport) { t.unbound = true }
 }
 
 // TransportOption changes a Transport.
@@ -70,23 +129,127 @@ func SPNForRequest(r *http.Request) string {
 	return "HTTP/" + strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 }
 
-// RoundTrip sends r with an Authorization: Negotiate header.
+// RoundTrip sends r with an Authorization: Negotiate header, as the
+// Transport's documentation describes.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	spn := t.spn
 	if spn == "" {
 		spn = SPNForRequest(r)
 	}
-	in, tok, err := Initiate(r.Context(), t.client, spn, WithFlags(t.flags))
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	bind := !t.unbound && r.URL.Scheme == "https"
+	var cb *ChannelBindings
+	if bind {
+		cb = t.bindings.get(r.URL.Host)
+	}
+	rewind, err := rewinder(r)
 	if err != nil {
+		return nil, err
+	}
+	if bind && cb == nil && rewind != nil {
+		// Learn the server's certificate from an unauthenticated try.
+		resp, err := base.RoundTrip(rewind())
+		if err != nil {
+			return nil, err
+		}
+		if !wantsNegotiate(resp) || resp.TLS == nil {
+			return resp, nil
+		}
+		if cb, err = TLSServerEndPoint(resp.TLS); err != nil {
+			return resp, nil
+		}
+		t.bindings.set(r.URL.Host, cb)
+		drain(resp)
+		return t.authenticated(base, rewind(), spn, cb)
+	}
+	req := r
+	if rewind != nil {
+		req = rewind()
+	}
+	resp, err := t.authenticated(base, req, spn, cb)
+	if err != nil || !bind || rewind == nil || resp.StatusCode != http.StatusUnauthorized ||
+		resp.TLS == nil || !wantsNegotiate(resp) {
+		return resp, err
+	}
+	// The server refused the token bound to the certificate we knew; if
+	// it now presents another one, try once more bound to that.
+	fresh, err := TLSServerEndPoint(resp.TLS)
+	if err != nil || cb != nil && fresh.Hash() == cb.Hash() {
+		return resp, nil
+	}
+	t.bindings.set(r.URL.Host, fresh)
+	drain(resp)
+	return t.authenticated(base, rewind(), spn, fresh)
+}
+
+// rewinder returns a function that makes a fresh copy of r, body
+// included, for each try, or nil when r's body cannot be read twice.
+func rewinder(r *http.Request) (func() *http.Request, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return func() *http.Request { return r.Clone(r.Context()) }, nil
+	}
+	if r.GetBody == nil {
+		return nil, nil
+	}
+	first := true
+	return func() *http.Request {
+		req := r.Clone(r.Context())
+		if first {
+			first = false
+			return req
+		}
+		if b, err := r.GetBody(); err == nil {
+			req.Body = b
+		} else {
+			req.Body = io.NopCloser(bytes.NewReader(nil))
+			req.ContentLength = 0
+		}
+		return req
+	}, nil
+}
+
+// wantsNegotiate reports whether resp is a 401 that asks for Negotiate.
+func wantsNegotiate(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return false
+	}
+	for _, h := range resp.Header.Values("WWW-Authenticate") {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(h), " ")
+		if strings.EqualFold(scheme, "Negotiate") {
+			return true
+		}
+	}
+	return false
+}
+
+// drain discards a response the caller will not see, so that its
+// connection can be reused.
+func drain(resp *http.Response) {
+	io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+}
+
+// authenticated sends req with a fresh token, bound to cb when it is
+// set, and checks the server's answer.
+func (t *Transport) authenticated(base http.RoundTripper, r *http.Request, spn string,
+	cb *ChannelBindings) (*http.Response, error) {
+	opts := []InitOption{WithFlags(t.flags)}
+	if cb != nil {
+		opts = append(opts, WithBindings(cb))
+	}
+	in, tok, err := Initiate(r.Context(), t.client, spn, opts...)
+	if err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
 		return nil, fmt.Errorf("gssapi: negotiate with %s: %w", spn, err)
 	}
 	defer in.Close()
 	req := r.Clone(r.Context())
 	req.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(tok))
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
 	resp, err := base.RoundTrip(req)
 	if err != nil {
 		return nil, err

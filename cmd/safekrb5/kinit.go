@@ -108,8 +108,14 @@ func kinit(e *env, args []string) error {
 // readPassword prompts on the terminal, with echo off, or reads one line
 // of standard input when it is not a terminal.
 func readPassword(e *env, principal string) (*support.Secret, error) {
+	return readPrompt(e, "Password for "+principal+": ")
+}
+
+// readPrompt reads a password as readPassword does, showing prompt on a
+// terminal.
+func readPrompt(e *env, prompt string) (*support.Secret, error) {
 	if fd, ok := isTerminal(e.stdin); ok {
-		fmt.Fprintf(e.stderr, "Password for %s: ", principal)
+		fmt.Fprint(e.stderr, prompt)
 		b, err := termReadPassword(fd)
 		fmt.Fprintln(e.stderr)
 		if err != nil {

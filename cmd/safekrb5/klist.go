@@ -49,7 +49,14 @@ func listCCache(e *env, name string) error {
 		return err
 	}
 	defer cc.Wipe()
-	fmt.Fprintf(e.stdout, "Ticket cache: FILE:%s\n", path)
+	display := "FILE:" + path
+	if name == "" {
+		name = krb5.DefaultCCacheName()
+	}
+	if strings.HasPrefix(strings.ToUpper(name), "DIR:") {
+		display = "DIR::" + path
+	}
+	fmt.Fprintf(e.stdout, "Ticket cache: %s\n", display)
 	fmt.Fprintf(e.stdout, "Default principal: %s\n\n", cc.DefaultPrincipal)
 	fmt.Fprintf(e.stdout, "Valid starting     Expires            Service principal\n")
 	now := time.Now()
@@ -75,7 +82,7 @@ func listCCache(e *env, name string) error {
 }
 
 func listKeytab(e *env, name string) error {
-	path := strings.TrimPrefix(name, "FILE:")
+	path := keytabFilePath(name)
 	kt, err := keytabfile.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading keytab %s: %w", path, err)

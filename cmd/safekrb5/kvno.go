@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 
 	"github.com/safekrb5/safekrb5/krb5"
@@ -59,41 +58,19 @@ func kdestroy(e *env, args []string) error {
 	if err := parse(fl, args); err != nil {
 		return err
 	}
-	path, err := krb5.CCachePath(*ccName)
-	if err != nil {
-		return err
-	}
-	if err := destroyFile(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+	if err := krb5.DestroyCCache(*ccName); err != nil {
+		if errors.Is(err, krb5.ErrCCNotFound) {
 			if *quiet {
 				return nil
 			}
+			name := *ccName
+			if name == "" {
+				name = krb5.DefaultCCacheName()
+			}
 			return &exitError{code: 1, err: fmt.Errorf(
-				"no credentials cache found while destroying cache %s", path)}
+				"no credentials cache found while destroying cache %s", name)}
 		}
 		return err
 	}
 	return nil
-}
-
-// destroyFile overwrites a cache with zeros, as MIT does, and removes it.
-func destroyFile(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	fi, err := f.Stat()
-	if err == nil && fi.Mode().IsRegular() {
-		_, err = f.Write(make([]byte, fi.Size()))
-		if err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("overwriting %s: %w", path, err)
-	}
-	return os.Remove(path)
 }

@@ -1,5 +1,6 @@
 // Command safekrb5 is the command line tool of safekrb5: MIT-style kinit,
-// klist, kvno and kdestroy on safekrb5's credential caches, a Negotiate
+// klist, kvno, kdestroy, kpasswd and a non-interactive ktutil on
+// safekrb5's credential caches and keytabs, a Negotiate
 // HTTP server and client, and a demonstration that runs all of it
 // against a throwaway MIT realm.
 //
@@ -9,6 +10,9 @@
 //	safekrb5 klist [-c ccache] | [-k [keytab]]
 //	safekrb5 kvno [-c ccache] service...
 //	safekrb5 kdestroy [-c ccache]
+//	safekrb5 kpasswd [principal]
+//	safekrb5 ktutil [-k keytab] add -p principal [-e enctypes] [-V kvno] [-s salt]
+//	safekrb5 ktutil [-k keytab] list
 //	safekrb5 serve [-addr 127.0.0.1:8080] [-k keytab]
 //	safekrb5 get [-c ccache] [-spn service] URL
 //	safekrb5 gss-server [-port port] [-bind address] [-keytab keytab] [-once] [-verbose] service
@@ -51,6 +55,8 @@ var commands = map[string]func(e *env, args []string) error{
 	"klist":      klist,
 	"kvno":       kvno,
 	"kdestroy":   kdestroy,
+	"kpasswd":    kpasswd,
+	"ktutil":     ktutil,
 	"serve":      serve,
 	"get":        get,
 	"gss-server": gssServer,
@@ -59,7 +65,8 @@ var commands = map[string]func(e *env, args []string) error{
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: safekrb5 kinit|klist|kvno|kdestroy|serve|get|gss-server|gss-client|demo "+
+	fmt.Fprintln(w, "usage: safekrb5 kinit|klist|kvno|kdestroy|kpasswd|ktutil|serve|get|"+
+		"gss-server|gss-client|demo "+
 		"[flags] [args]")
 	fmt.Fprintln(w, "       safekrb5 COMMAND -h shows the flags of COMMAND")
 }
