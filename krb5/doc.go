@@ -38,6 +38,13 @@
 // in memory until the garbage collector reuses it. The client's own copy
 // lives in a support.Secret and is wiped on Close.
 //
+// BUG(safekrb5): the KDCs of a realm are tried one after another, each
+// for up to the KDC timeout, and a KDC that failed is not remembered: while
+// the first KDC listed accepts requests but never answers, every exchange
+// waits out the whole timeout before trying the next, and a login, which
+// takes two AS exchanges with pre-authentication, waits twice. Lower
+// WithKDCTimeout or list a healthy KDC first.
+//
 // BUG(safekrb5): FAST armoring (RFC 6113), PKINIT, S4U and user-to-user
 // exchanges are not implemented.
 package krb5
