@@ -53,12 +53,12 @@ const (
 )
 
 var programPackages = map[string]string{
-	kdcPath:                "heimdal-kdc",
-	kpasswddPath:           "heimdal-kdc",
-	kstashPath:             "heimdal-kdc",
-	kadminPath:             "heimdal-clients",
-	kinitPath:              "heimdal-clients",
-	kgetcredPath:           "heimdal-clients",
+	kdcPath:                 "heimdal-kdc",
+	kpasswddPath:            "heimdal-kdc",
+	kstashPath:              "heimdal-kdc",
+	kadminPath:              "heimdal-clients",
+	kinitPath:               "heimdal-clients",
+	kgetcredPath:            "heimdal-clients",
 	libDir + "/libkdc.so.2": "libkdc2-heimdal",
 	libDir + "/libhdb.so.9": "libhdb9-heimdal",
 }
