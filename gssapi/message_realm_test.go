@@ -127,7 +127,7 @@ func TestMessagesSessionEnctypes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.enctype, func(t *testing.T) {
-			host := fmt.Sprintf("e%d.localhost", tc.id)
+			host := fmt.Sprintf("e%d-%d.localhost", tc.id, time.Now().UnixNano())
 			spn, cred := sessionEnctypePrincipal(t, r, host, tc.enctype)
 			ini, acc := establish(t, c, cred, spn)
 			require.Equal(t, tc.id, gssapi.ContextKeyType(acc), "session enctype")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -254,7 +255,9 @@ func TestGSSSampleEnctypes(t *testing.T) {
 		t.Run(enctype, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			host := strings.ReplaceAll(enctype, "-", "") + ".localhost"
+			// A name of its own each run, so that -count=N works.
+			host := fmt.Sprintf("%s-%d.localhost", strings.ReplaceAll(enctype, "-", ""),
+				time.Now().UnixNano())
 			spn := "HTTP/" + host
 			require.NoError(t, r.AddPrincipal(ctx, spn, ""))
 			_, err := r.KadminLocal(ctx, "setstr "+spn+" session_enctypes "+enctype)
