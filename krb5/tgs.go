@@ -172,17 +172,29 @@ func (c *Client) freshTGT(ctx context.Context) (*ServiceTicket, error) {
 }
 
 // fetchServiceTicket runs TGS exchanges from tgt until it holds a ticket
-// for sname, following referral TGTs (RFC 6806) for up to maxReferrals
+// for sname@srealm. A service of another realm is reached through a
+// cross-realm TGT (RFC 4120 section 1.2), see crossRealmTGT; within a
+// realm, referral TGTs (RFC 6806) are followed for up to maxReferrals
 // realms. Referral TGTs are used once and not cached.
 func (c *Client) fetchServiceTicket(ctx context.Context, tgt *ServiceTicket,
 	sname types.PrincipalName, srealm string) (*ServiceTicket, error) {
 	cur := tgt
+	if !isTGT(sname) && srealm != "" && srealm != cur.Server.NameString[1] {
+		x, err := c.crossRealmTGT(ctx, tgt, srealm)
+		if err != nil {
+			return nil, err
+		}
+		cur = x
+	}
+	var referrals []*ServiceTicket
+	defer func() {
+		for _, r := range referrals {
+			r.destroy()
+		}
+	}()
 	for hop := 0; ; hop++ {
 		kdcRealm := cur.Server.NameString[1]
 		t, err := c.tgsExchange(ctx, cur, sname, kdcRealm, false)
-		if cur != tgt {
-			defer cur.destroy()
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -195,11 +207,60 @@ func (c *Client) fetchServiceTicket(ctx context.Context, tgt *ServiceTicket,
 						next, cacheKey(sname, srealm)), nil))
 			}
 			c.trace(ctx, "server referral", "from", kdcRealm, "to", next)
+			referrals = append(referrals, t)
 			cur = t
 			continue
 		}
 		return t, nil
 	}
+}
+
+// crossRealmTGT returns a TGT for the KDC of realm target, from the cache
+// or by asking the KDC of each realm on the way for krbtgt/target. A KDC
+// without a direct trust answers with a TGT for a realm nearer the target
+// (its [capaths]); that is followed for up to maxReferrals hops. The TGTs
+// obtained are cached like service tickets, so further services of the
+// realm cost one exchange.
+func (c *Client) crossRealmTGT(ctx context.Context, tgt *ServiceTicket,
+	target string) (*ServiceTicket, error) {
+	want := types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST,
+		NameString: []string{"krbtgt", target}}
+	cur := tgt
+	for hop := 0; hop <= maxReferrals; hop++ {
+		curRealm := cur.Server.NameString[1]
+		key := cacheKey(want, curRealm)
+		if t := c.cached(key); t != nil {
+			cur = t
+		} else {
+			t, err := c.tgsExchange(ctx, cur, want, curRealm, false)
+			if err != nil {
+				return nil, err
+			}
+			got := ""
+			if isTGT(t.Server) {
+				got = t.Server.NameString[1]
+			}
+			if got == "" || got == curRealm {
+				t.destroy()
+				return nil, fmt.Errorf("krb5: TGS exchange: %w", ErrWrongRealm.With(
+					fmt.Sprintf("the KDC of %s gave no TGT towards %s", curRealm,
+						target), nil))
+			}
+			c.trace(ctx, "cross-realm TGT", "from", curRealm, "to", got)
+			c.mu.Lock()
+			c.storeLocked(cacheKey(t.Server, t.ServerRealm), t)
+			if got == target {
+				c.storeLocked(key, t)
+			}
+			c.mu.Unlock()
+			cur = t
+		}
+		if cur.Server.NameString[1] == target {
+			return cur, nil
+		}
+	}
+	return nil, fmt.Errorf("krb5: TGS exchange: %w", ErrWrongRealm.With(
+		fmt.Sprintf("no path of at most %d realms to %s", maxReferrals, target), nil))
 }
 
 // tgsExchange asks the KDC of kdcRealm for a ticket for sname with tgt.

@@ -2,6 +2,7 @@ package testrealm
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -78,5 +79,13 @@ func (r *Realm) krb5Conf() string {
 	fmt.Fprintf(&b, "\n[domain_realm]\n")
 	fmt.Fprintf(&b, "\tlocalhost = %s\n", r.Name)
 	fmt.Fprintf(&b, "\t.localhost = %s\n", r.Name)
+	hosts := make([]string, 0, len(r.domainRealm))
+	for h := range r.domainRealm {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "\t%s = %s\n", h, r.domainRealm[h])
+	}
 	return b.String()
 }

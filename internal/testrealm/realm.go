@@ -37,6 +37,11 @@ type Options struct {
 	Kadmind bool
 	// Log receives one line per setup step; nil discards them.
 	Log io.Writer
+	// DomainRealm adds [domain_realm] entries (".example.test" or a host
+	// name, to a realm name) to the realm's krb5.conf, which its KDC reads
+	// too: a KDC answers a request for a host-based service it does not
+	// hold, whose host maps to another realm, with a referral there.
+	DomainRealm map[string]string
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -78,7 +83,8 @@ type Realm struct {
 	// Keytab holds the service's keys.
 	Keytab string
 
-	log io.Writer
+	log         io.Writer
+	domainRealm map[string]string
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -104,6 +110,7 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 		Service: "HTTP/localhost",
 		log:     opts.Log,
 	}
+	r.domainRealm = opts.DomainRealm
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}
