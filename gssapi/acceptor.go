@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
@@ -36,11 +37,21 @@ const gssChecksumType = 0x8003
 
 // AcceptorCredential accepts Kerberos security contexts with the keys of
 // a keytab. It owns a replay cache, so two credentials never share one,
-// and a goroutine that expires its entries; Close stops the goroutine.
-// It is a live object of the gssapi module and safe for concurrent use.
+// and a goroutine that expires its entries and, if asked to, watches the
+// keytab file; Close stops the goroutine. It is a live object of the
+// gssapi module and safe for concurrent use.
+//
+// A credential made from a keytab file (NewAcceptorCredentialFromFile)
+// can read it again: when the caller calls Reload, on a signal sent to
+// the channel of WithReloadSignal, or when WithKeytabWatch sees the file
+// replaced. Each successful read becomes a new generation of the
+// credential's key set; Stats lists the generations still alive.
 type AcceptorCredential struct {
 	obj    *lifecycle.Object
-	kt     *krb5.Keytab
+	keys   keyring
+	watch  time.Duration        // WithKeytabWatch's interval, 0 for none
+	signal <-chan os.Signal     // WithReloadSignal's channel, or nil
+	notify func(error)          // WithReloadNotify's function, or nil
 	only   *types.PrincipalName // nil: any principal in the keytab
 	realm  string               // with only: its realm, "" for any
 	clock  support.Clock
@@ -58,6 +69,10 @@ type acceptorSettings struct {
 	clock     support.Clock
 	skew      time.Duration
 	capacity  int
+	grace     time.Duration
+	watch     time.Duration
+	signal    <-chan os.Signal
+	notify    func(error)
 }
 
 // WithPrincipal restricts the credential to tickets for one service
@@ -89,23 +104,54 @@ func WithReplayCapacity(n int) AcceptorOption {
 
 // NewAcceptorCredential makes an acceptor credential from kt. The caller
 // keeps ownership of kt and must keep it open while the credential is in
-// use.
+// use. Such a credential cannot reload: Reload fails with
+// ErrNotReloadable, and so does this constructor given WithKeytabWatch
+// or WithReloadSignal.
 func NewAcceptorCredential(kt *krb5.Keytab, opts ...AcceptorOption) (*AcceptorCredential, error) {
 	if kt == nil {
 		return nil, errortables.NewGSSError(errortables.GSSNoCred, 0, "nil keytab", nil)
 	}
+	return newAcceptor(opts, func(r *keyring) error {
+		r.initKeytab(kt)
+		return nil
+	})
+}
+
+// NewAcceptorCredentialFromFile makes an acceptor credential from the
+// keytab file name (a path, FILE:path or WRFILE:path), which it reads
+// now and owns: its keys are wiped when no context uses them any more.
+// The file may be read again later (see Reload, WithKeytabWatch and
+// WithReloadSignal). A file that does not read, does not parse or holds
+// no usable key fails with a *ReloadError naming it.
+func NewAcceptorCredentialFromFile(name string, opts ...AcceptorOption) (*AcceptorCredential, error) {
+	return newAcceptor(opts, func(r *keyring) error { return r.initFile(name) })
+}
+
+func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCredential, error) {
 	s := acceptorSettings{clock: support.SystemClock{}, skew: support.DefaultSkew}
 	for _, o := range opts {
 		o(&s)
 	}
-	ac := &AcceptorCredential{kt: kt, clock: s.clock, skew: s.skew,
-		replay: newReplayCache(s.capacity)}
+	ac := &AcceptorCredential{clock: s.clock, skew: s.skew,
+		replay: newReplayCache(s.capacity), watch: s.watch,
+		signal: s.signal, notify: s.notify}
+	ac.keys.clock, ac.keys.grace = s.clock, s.grace
 	if s.principal != "" {
 		name, realm := splitPrincipal(s.principal)
 		ac.only, ac.realm = &name, realm
+		ac.keys.only, ac.keys.realm = ac.only, realm
+	}
+	if err := keys(&ac.keys); err != nil {
+		return nil, err
+	}
+	if ac.keys.name == "" && (s.watch > 0 || s.signal != nil) {
+		ac.keys.close()
+		return nil, fmt.Errorf("gssapi: watching or signalling a reload: %w",
+			ErrNotReloadable)
 	}
 	obj, err := acceptorKind.NewObject(ac.release)
 	if err != nil {
+		ac.keys.close()
 		return nil, err
 	}
 	ac.obj = obj
@@ -116,17 +162,39 @@ func NewAcceptorCredential(kt *krb5.Keytab, opts ...AcceptorOption) (*AcceptorCr
 	return ac, nil
 }
 
-// expireLoop drops expired replay entries once per skew interval.
+// expireLoop drops expired replay entries and key sets whose grace
+// period is over, four times per skew interval; with WithKeytabWatch it
+// polls the keytab file, and with WithReloadSignal it reloads on every
+// signal.
 func (ac *AcceptorCredential) expireLoop(ctx context.Context) {
 	defer close(ac.done)
 	t := time.NewTicker(max(ac.skew/4, time.Second))
 	defer t.Stop()
+	var poll <-chan time.Time
+	if ac.watch > 0 {
+		w := time.NewTicker(ac.watch)
+		defer w.Stop()
+		poll = w.C
+	}
+	sig := ac.signal
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			ac.replay.purge(ac.clock.Now())
+			ac.keys.expire()
+		case <-poll:
+			ac.keys.expire()
+			if tried, err := ac.keys.reloadIfChanged(); tried {
+				ac.reported(err)
+			}
+		case _, ok := <-sig:
+			if !ok {
+				sig = nil // closed: no more signals
+				continue
+			}
+			ac.reported(ac.keys.reload())
 		}
 	}
 }
@@ -140,6 +208,7 @@ func (ac *AcceptorCredential) release() {
 	ac.stop()
 	<-ac.done
 	ac.replay = newReplayCache(1)
+	ac.keys.close()
 }
 
 // ReplayEntries returns the number of authenticators the replay cache
@@ -165,6 +234,7 @@ type accepted struct {
 	ctime       time.Time
 	cusec       int
 	seq         int64
+	keys        *keySet             // the key set the ticket decrypted with, pinned
 	sessionKey  types.EncryptionKey // wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
 	authzData   types.AuthorizationData
@@ -173,6 +243,8 @@ type accepted struct {
 }
 
 func (a *accepted) wipe() {
+	a.keys.unpin()
+	a.keys = nil
 	support.Wipe(a.sessionKey.KeyValue)
 	support.Wipe(a.subkey.KeyValue)
 	support.Wipe(a.delegation)
@@ -209,7 +281,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 			"ticket is for %s@%s", tkt.SName.PrincipalNameString(), tkt.Realm), nil)
 	}
 	var plain []byte
-	err := ac.kt.UseKey(tkt.SName, tkt.Realm, uint32(tkt.EncPart.KVNO), tkt.EncPart.EType,
+	ks, err := ac.keys.useKey(tkt.SName, tkt.Realm, uint32(tkt.EncPart.KVNO), tkt.EncPart.EType,
 		func(key types.EncryptionKey, _ uint32) error {
 			var err error
 			plain, err = crypto.DecryptEncPart(tkt.EncPart, key, keyusage.KDC_REP_TICKET)
@@ -228,10 +300,12 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	defer support.Wipe(plain)
 	var part messages.EncTicketPart
 	if err := part.Unmarshal(plain); err != nil {
+		ks.unpin()
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
 			"ticket's encrypted part does not decode", nil)
 	}
 	out := &accepted{
+		keys:        ks,
 		client:      part.CName,
 		clientRealm: part.CRealm,
 		server:      tkt.SName,

@@ -53,6 +53,7 @@ type SecurityContext struct {
 	sendSeq    uint64
 	recvSeq    uint64
 	delegation *support.Secret // KRB-CRED the client delegated, or nil
+	keys       keyPin          // acceptor: the key set of its ticket's key
 
 	// acceptorSubkey says the key is the acceptor's subkey from the
 	// AP-REP, which RFC 4121 section 4.2.2 flags in every token.
@@ -92,6 +93,7 @@ func (sc *SecurityContext) Close() error { return sc.obj.Close() }
 
 func (sc *SecurityContext) release() {
 	sc.key.Destroy()
+	sc.releaseKeys()
 	if sc.delegation != nil {
 		sc.delegation.Destroy()
 	}
@@ -234,6 +236,7 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 	if err != nil {
 		return nil, nil, err
 	}
+	sc.adoptKeys(a.takeKeys())
 	return sc, out, nil
 }
 

@@ -29,19 +29,49 @@
 // information, and tickets without a PAC are accepted alike; the
 // authorization data stays available on the SecurityContext.
 //
-// BUG(safekrb5): per-message tokens (GetMIC, VerifyMIC, Wrap, Unwrap)
-// are not implemented yet; a SecurityContext holds its key and sequence
-// numbers but offers no calls that use them.
+// An established SecurityContext protects messages with the tokens of
+// RFC 4121 section 4.2: Wrap and Unwrap, with or without confidentiality,
+// and MIC and VerifyMIC, with replay and sequence detection.
 //
-// BUG(safekrb5): channel bindings are neither sent nor checked: the
-// binding hash in the authenticator checksum is ignored.
+// BUG(safekrb5): per-message tokens exist only in RFC 4121's format, for
+// the AES enctypes; a context whose session key is rc4-hmac or des3 (RFC
+// 1964's token format) fails Wrap, Unwrap, MIC and VerifyMIC with an
+// error naming the enctype.
 //
-// BUG(safekrb5): the acceptor does not verify SPNEGO's mechListMIC. A
-// client that lists Kerberos after another mechanism gets the second
-// leg it needs, but a downgrade of the mechanism list is not detected.
+// Contexts can be bound to their channel (RFC 4121 section 4.1.1.2):
+// WithBindings on the initiator, AcceptBindings on the acceptor, and
+// TLSServerEndPoint for the tls-server-end-point bindings of RFC 5929.
+// Over HTTPS the Transport binds its tokens to the server's certificate,
+// and the Middleware checks them when WithServerCertificates names the
+// server's certificates. An initiator asked for FlagDeleg forwards its
+// TGT (RFC 4121 section 4.1.1.1), and the acceptor hands it out as a
+// krb5 client with SecurityContext.DelegatedClient. SPNEGO (RFC 4178)
+// is accepted as Windows, Firefox, curl and MIT send it: Kerberos under
+// either OID and in any place of the mechanism list, with or without the
+// optimistic token, with the mechListMIC checked and answered (section
+// 5); a negotiation of several legs is carried by a Negotiation.
 //
-// BUG(safekrb5): the initiator does not delegate credentials, and the
-// acceptor keeps a delegated KRB-CRED without decoding it.
+// BUG(safekrb5): channel bindings are those of RFC 2744's structure
+// only: the Windows form that marks a bound authenticator in its
+// authorization data (KERB_AP_OPTIONS_CBT) is neither sent nor required,
+// and only the tls-server-end-point TLS binding is built; tls-unique and
+// tls-exporter are not. Our client's bindings were tested against our
+// middleware only, not against Apache mod_auth_gssapi or IIS.
+//
+// BUG(safekrb5): the Middleware cannot learn the certificate a TLS
+// connection used from the request, so it checks channel bindings only
+// when WithServerCertificates names the server's certificates; without
+// it, bindings a client sends over TLS are ignored.
+//
+// BUG(safekrb5): SPNEGO's initiator side lists Kerberos alone and does
+// not check a mechListMIC the acceptor sends; NTLM and NegoEx are not
+// implemented, so an acceptor-side negotiation always ends in Kerberos
+// or in a rejection.
+//
+// BUG(safekrb5): delegation ignores the OK-AS-DELEGATE ticket flag
+// (there is no GSS_C_DELEG_POLICY_FLAG): FlagDeleg forwards the TGT to
+// any service the caller names. The client DelegatedClient returns does
+// not renew the delegated TGT; it works until that TGT expires.
 //
 // BUG(safekrb5): the PAC is not decoded or verified; callers that need
 // Windows group membership must decode the authorization data

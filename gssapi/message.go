@@ -380,10 +380,10 @@ func (sc *SecurityContext) unwrap(tok []byte) ([]byte, bool, error) {
 // every field but RRC.
 func (sc *SecurityContext) openSealed(et etype.EType, hdr, body []byte, ec int,
 	usage uint32) ([]byte, error) {
-	min := et.GetConfounderByteSize() + ec + cfxHeaderLen + et.GetHMACBitLength()/8
-	if len(body) < min {
+	least := et.GetConfounderByteSize() + ec + cfxHeaderLen + et.GetHMACBitLength()/8
+	if len(body) < least {
 		return nil, defective(errTokTrunc, fmt.Sprintf(
-			"sealed Wrap token body of %d bytes, at least %d needed", len(body), min))
+			"sealed Wrap token body of %d bytes, at least %d needed", len(body), least))
 	}
 	var plain []byte
 	err := sc.key.Use(func(k []byte) error {

@@ -1,0 +1,414 @@
+package gssapi
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/safekrb5/safekrb5/krb5"
+)
+
+// These tests forge tickets with gokrb5 from keys they put in keytab
+// files themselves, so that the key sets' bookkeeping is checked
+// without a KDC; reload_test.go does the same against MIT's.
+
+const (
+	forgeRealm   = "RELOAD.TEST"
+	forgeService = "HTTP/localhost"
+	forgeEtype   = 18 // aes256-cts-hmac-sha1-96
+)
+
+// testClock is a settable clock safe for concurrent use.
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock() *testClock {
+	c := &testClock{}
+	c.ns.Store(time.Now().UnixNano())
+	return c
+}
+
+func (c *testClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *testClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *testClock) set(t time.Time)         { c.ns.Store(t.UnixNano()) }
+
+// forgeKeys is a keytab file with random-password keys by kvno.
+type forgeKeys struct {
+	t    testing.TB
+	path string
+	all  *keytab.Keytab // every key ever made, to forge tickets with
+}
+
+func newForgeKeys(t testing.TB) *forgeKeys {
+	return &forgeKeys{t: t, path: filepath.Join(t.TempDir(), "service.keytab"),
+		all: keytab.New()}
+}
+
+// write replaces the file atomically with the keys of kvnos, making
+// those not made yet.
+func (f *forgeKeys) write(kvnos ...int) {
+	f.t.Helper()
+	out := keytab.New()
+	for _, v := range kvnos {
+		if !f.has(v) {
+			require.NoError(f.t, f.all.AddEntry(forgeService, forgeRealm,
+				"pw-"+string(rune('a'+v)), time.Now(), uint8(v), forgeEtype))
+		}
+		for _, e := range f.all.Entries {
+			if int(e.KVNO) == v {
+				out.Entries = append(out.Entries, e)
+			}
+		}
+	}
+	b, err := out.Marshal()
+	require.NoError(f.t, err)
+	f.replace(b)
+}
+
+func (f *forgeKeys) has(kvno int) bool {
+	for _, e := range f.all.Entries {
+		if int(e.KVNO) == kvno {
+			return true
+		}
+	}
+	return false
+}
+
+// replace writes b to a temporary file and renames it over the keytab.
+func (f *forgeKeys) replace(b []byte) {
+	f.t.Helper()
+	tmp := f.path + ".tmp"
+	require.NoError(f.t, os.WriteFile(tmp, b, 0o600))
+	require.NoError(f.t, os.Rename(tmp, f.path))
+}
+
+// token forges a Kerberos AP-REQ token with a ticket under kvno's key,
+// valid at now.
+func (f *forgeKeys) token(kvno int, now time.Time) []byte {
+	f.t.Helper()
+	cname := types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "alice")
+	sname := types.NewPrincipalName(nametype.KRB_NT_SRV_HST, forgeService)
+	now = now.UTC()
+	tkt, skey, err := messages.NewTicket(cname, forgeRealm, sname, forgeRealm,
+		types.NewKrbFlags(), f.all, forgeEtype, kvno, now, now,
+		now.Add(time.Hour), now.Add(time.Hour))
+	require.NoError(f.t, err)
+	ck := make([]byte, 24)
+	binary.LittleEndian.PutUint32(ck, 16)
+	auth := types.Authenticator{AVNO: 5, CRealm: forgeRealm, CName: cname,
+		Cksum: types.Checksum{CksumType: gssChecksumType, Checksum: ck},
+		CTime: now.Truncate(time.Second), Cusec: now.Nanosecond() / 1000}
+	ap, err := messages.NewAPReq(tkt, skey, auth)
+	require.NoError(f.t, err)
+	b, err := ap.Marshal()
+	require.NoError(f.t, err)
+	tok, err := krb5Token(tokAPReq, b)
+	require.NoError(f.t, err)
+	return tok
+}
+
+// accept accepts a token for kvno and returns the context.
+func (f *forgeKeys) accept(ac *AcceptorCredential, kvno int) (*SecurityContext, error) {
+	sc, _, err := ac.Accept(f.token(kvno, ac.clock.Now()))
+	return sc, err
+}
+
+// wipes records the generations whose keys were wiped, in order.
+func wipes(ac *AcceptorCredential) <-chan uint64 {
+	ch := make(chan uint64, 64)
+	ac.keys.mu.Lock()
+	ac.keys.onWipe = func(gen uint64) { ch <- gen }
+	ac.keys.mu.Unlock()
+	return ch
+}
+
+func generations(s AcceptorStats) []uint64 {
+	var out []uint64
+	for _, ks := range s.KeySets {
+		out = append(out, ks.Generation)
+	}
+	return out
+}
+
+func TestReloadKeepsKVNOsInTheNewFile(t *testing.T) {
+	f := newForgeKeys(t)
+	f.write(1)
+	ac, err := NewAcceptorCredentialFromFile("FILE:"+f.path,
+		WithAcceptorClock(newTestClock()))
+	require.NoError(t, err)
+	defer ac.Close()
+	wiped := wipes(ac)
+
+	sc, err := f.accept(ac, 1)
+	require.NoError(t, err)
+	require.NoError(t, sc.Close())
+
+	// ktadd into an existing keytab: the old kvno stays beside the new.
+	f.write(1, 2)
+	require.NoError(t, ac.Reload())
+	assert.Equal(t, uint64(1), <-wiped, "nothing pinned the first set")
+	for _, kvno := range []int{1, 2} {
+		sc, err := f.accept(ac, kvno)
+		require.NoError(t, err, "kvno %d", kvno)
+		require.NoError(t, sc.Close())
+	}
+
+	// The old kvno removed, no grace: its tickets are refused.
+	f.write(2)
+	require.NoError(t, ac.Reload())
+	_, err = f.accept(ac, 1)
+	require.ErrorIs(t, err, ErrNoKey)
+	sc, err = f.accept(ac, 2)
+	require.NoError(t, err)
+	require.NoError(t, sc.Close())
+
+	s := ac.Stats()
+	assert.Equal(t, uint64(3), s.Generation)
+	assert.Equal(t, uint64(2), s.Reloads)
+	assert.Equal(t, []uint64{3}, generations(s))
+	assert.Equal(t, []uint32{2}, s.KeySets[0].KVNOs)
+}
+
+func TestReloadGracePeriod(t *testing.T) {
+	f := newForgeKeys(t)
+	f.write(1)
+	clock := newTestClock()
+	ac, err := NewAcceptorCredentialFromFile(f.path, WithAcceptorClock(clock),
+		WithKeyGrace(time.Minute))
+	require.NoError(t, err)
+	defer ac.Close()
+	wiped := wipes(ac)
+
+	f.write(2)
+	require.NoError(t, ac.Reload())
+	s := ac.Stats()
+	require.Len(t, s.KeySets, 2)
+	assert.True(t, s.KeySets[0].Searched, "the old set is in its grace period")
+	assert.Equal(t, clock.Now().Add(time.Minute), s.KeySets[0].GraceUntil)
+
+	sc, err := f.accept(ac, 1)
+	require.NoError(t, err, "an old ticket within the grace period")
+	assert.Equal(t, 1, ac.Stats().KeySets[0].Pins)
+
+	clock.advance(2 * time.Minute)
+	_, err = f.accept(ac, 1)
+	require.ErrorIs(t, err, ErrNoKey, "after the grace period")
+	s = ac.Stats()
+	require.Len(t, s.KeySets, 2, "the context still pins the old set")
+	assert.False(t, s.KeySets[0].Searched)
+	select {
+	case g := <-wiped:
+		t.Fatalf("generation %d wiped while a context uses it", g)
+	default:
+	}
+	old := s.KeySets[0].Generation
+	oldKT := ac.keys.live[0].kt
+	require.NoError(t, sc.Close())
+	assert.Equal(t, old, <-wiped)
+	assert.Equal(t, []uint64{2}, generations(ac.Stats()))
+	_, err = oldKT.Entries()
+	require.ErrorIs(t, err, krb5.ErrClosed, "the old keytab was closed, "+
+		"which wipes its keys")
+}
+
+func TestReloadFailureKeepsKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		content func(f *forgeKeys) []byte
+		is      error
+		text    string
+	}{
+		{"garbage", func(*forgeKeys) []byte { return []byte("not a keytab") },
+			krb5.ErrKTFormat, "malformed keytab"},
+		{"truncated", func(f *forgeKeys) []byte {
+			b, err := os.ReadFile(f.path)
+			require.NoError(t, err)
+			return b[:len(b)-7]
+		}, krb5.ErrKTFormat, "malformed keytab"},
+		{"no keys", func(*forgeKeys) []byte {
+			b, err := keytab.New().Marshal()
+			require.NoError(t, err)
+			return b
+		}, ErrNoCred, "holds no keys"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newForgeKeys(t)
+			f.write(1)
+			ac, err := NewAcceptorCredentialFromFile(f.path,
+				WithAcceptorClock(newTestClock()))
+			require.NoError(t, err)
+			defer ac.Close()
+
+			f.replace(tc.content(f))
+			err = ac.Reload()
+			reloadErr := err
+			var re *ReloadError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, f.path, re.Path)
+			require.ErrorIs(t, err, tc.is)
+			assert.Contains(t, err.Error(), f.path)
+			assert.Contains(t, err.Error(), tc.text)
+			assert.Contains(t, err.Error(), "previous keys stay in force")
+
+			sc, err := f.accept(ac, 1)
+			require.NoError(t, err, "the old keys are still in force")
+			require.NoError(t, sc.Close())
+			s := ac.Stats()
+			assert.Equal(t, uint64(1), s.Generation)
+			assert.Equal(t, uint64(1), s.ReloadFailures)
+			assert.Equal(t, reloadErr.Error(), s.LastError)
+		})
+	}
+}
+
+func TestReloadRefusesKeytabWithoutThePrincipal(t *testing.T) {
+	f := newForgeKeys(t)
+	f.write(1)
+	ac, err := NewAcceptorCredentialFromFile(f.path,
+		WithPrincipal(forgeService+"@"+forgeRealm))
+	require.NoError(t, err)
+	defer ac.Close()
+	other := keytab.New()
+	require.NoError(t, other.AddEntry("HTTP/elsewhere", forgeRealm, "x",
+		time.Now(), 3, forgeEtype))
+	b, err := other.Marshal()
+	require.NoError(t, err)
+	f.replace(b)
+	err = ac.Reload()
+	require.ErrorIs(t, err, ErrNoCred)
+	assert.Contains(t, err.Error(), "no key for "+forgeService)
+}
+
+func TestReloadNeedsAFile(t *testing.T) {
+	kt := emptyKeytabInternal(t)
+	ac, err := NewAcceptorCredential(kt)
+	require.NoError(t, err)
+	defer ac.Close()
+	require.ErrorIs(t, ac.Reload(), ErrNotReloadable)
+
+	for name, opt := range map[string]AcceptorOption{
+		"watch":  WithKeytabWatch(time.Second),
+		"signal": WithReloadSignal(make(chan os.Signal)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := NewAcceptorCredential(kt, opt)
+			require.ErrorIs(t, err, ErrNotReloadable)
+		})
+	}
+	_, err = NewAcceptorCredentialFromFile(filepath.Join(t.TempDir(), "none"))
+	var re *ReloadError
+	require.ErrorAs(t, err, &re)
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func emptyKeytabInternal(t *testing.T) *krb5.Keytab {
+	g := keytab.New()
+	require.NoError(t, g.AddEntry("HTTP/nowhere", "NOWHERE.TEST", "password",
+		time.Now(), 1, forgeEtype))
+	kt, err := krb5.NewKeytab(g)
+	require.NoError(t, err)
+	t.Cleanup(func() { kt.Close() })
+	return kt
+}
+
+// TestKeytabWatchAndSignal reloads on a file change seen by polling and
+// on a signal, reports failures to the notify function, and stops its
+// goroutine on Close.
+func TestKeytabWatchAndSignal(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := newForgeKeys(t)
+	f.write(1)
+	notes := make(chan error, 4)
+	sig := make(chan os.Signal, 1)
+	ac, err := NewAcceptorCredentialFromFile(f.path,
+		WithKeytabWatch(5*time.Millisecond), WithReloadSignal(sig),
+		WithReloadNotify(func(err error) { notes <- err }))
+	require.NoError(t, err)
+
+	f.write(1, 2)
+	require.NoError(t, <-notes, "the watcher saw the new file")
+	assert.Equal(t, uint64(2), ac.Stats().Generation)
+	sc, err := f.accept(ac, 2)
+	require.NoError(t, err)
+	require.NoError(t, sc.Close())
+
+	f.replace([]byte("garbage"))
+	err = <-notes
+	require.ErrorIs(t, err, krb5.ErrKTFormat, "a broken file is reported")
+	assert.Equal(t, uint64(2), ac.Stats().Generation)
+
+	f.write(2, 3)
+	require.NoError(t, <-notes)
+	sig <- syscall.SIGHUP
+	require.NoError(t, <-notes, "the signal reloads even an unchanged file")
+	assert.Equal(t, uint64(4), ac.Stats().Generation)
+	close(sig)
+	require.NoError(t, ac.Close())
+	assert.Empty(t, ac.Stats().KeySets, "Close wipes every unpinned set")
+}
+
+// TestAcceptsDuringReloads accepts from several goroutines while the
+// file is replaced over and over; the race detector watches the key
+// sets' references, and every set is wiped in the end.
+func TestAcceptsDuringReloads(t *testing.T) {
+	f := newForgeKeys(t)
+	f.write(1)
+	ac, err := NewAcceptorCredentialFromFile(f.path, WithKeyGrace(time.Hour))
+	require.NoError(t, err)
+	wiped := wipes(ac)
+	const workers, each, reloads = 4, 25, 20
+	toks := make([][][]byte, workers)
+	for w := range toks {
+		for range each {
+			toks[w] = append(toks[w], f.token(1, time.Now()))
+		}
+	}
+	var wg sync.WaitGroup
+	var held sync.Map
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, tok := range toks[w] {
+				sc, _, err := ac.Accept(tok)
+				if !assert.NoError(t, err) {
+					return
+				}
+				if i%2 == 0 {
+					held.Store(sc, true) // closed after the credential
+				} else {
+					assert.NoError(t, sc.Close())
+				}
+			}
+		}()
+	}
+	for i := range reloads {
+		if i%2 == 0 {
+			f.write(1, 2)
+		} else {
+			f.write(1)
+		}
+		require.NoError(t, ac.Reload())
+	}
+	wg.Wait()
+	require.NoError(t, ac.Close())
+	held.Range(func(k, _ any) bool {
+		assert.NoError(t, k.(*SecurityContext).Close())
+		return true
+	})
+	assert.Empty(t, ac.Stats().KeySets)
+	assert.Len(t, wiped, reloads+1, "every generation was wiped once")
+}
