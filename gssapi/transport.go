@@ -155,14 +155,16 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !wantsNegotiate(resp) || resp.TLS == nil {
+		if !wantsNegotiate(resp) {
 			return resp, nil
 		}
+		drain(resp)
+		// A base transport that reports no TLS state, or a certificate
+		// without tls-server-end-point bindings: authenticate unbound.
 		if cb, err = TLSServerEndPoint(resp.TLS); err != nil {
-			return resp, nil
+			return t.authenticated(base, rewind(), spn, nil)
 		}
 		t.bindings.set(r.URL.Host, cb)
-		drain(resp)
 		return t.authenticated(base, rewind(), spn, cb)
 	}
 	req := r
@@ -257,16 +259,16 @@ func (t *Transport) authenticated(base http.RoundTripper, r *http.Request, spn s
 	if resp.StatusCode == http.StatusUnauthorized {
 		return resp, nil // the caller sees the refusal as it is
 	}
-	answer, ok := serverToken(resp)
-	if !ok && (t.lax || resp.StatusCode >= 400) {
+	answer, why := serverToken(resp)
+	if answer == nil && (t.lax || resp.StatusCode >= 400) {
 		// No authentication took place (or none was asked to be
 		// proven); the caller sees the server's answer as it is.
 		return resp, nil
 	}
-	if !ok {
+	if answer == nil {
 		resp.Body.Close()
-		return nil, fmt.Errorf("gssapi: %s: %w", spn, gssErr(errortables.GSSFailure, ErrMutualFailed,
-			"the server's answer carries no Negotiate token", errNoNegotiate))
+		return nil, fmt.Errorf("gssapi: %s: %w", spn, gssErr(errortables.GSSFailure,
+			ErrMutualFailed, why, errNoNegotiate))
 	}
 	sc, err := in.Finish(answer)
 	if err != nil {
@@ -278,17 +280,26 @@ func (t *Transport) authenticated(base http.RoundTripper, r *http.Request, spn s
 }
 
 // serverToken extracts the token of a "WWW-Authenticate: Negotiate x"
-// header.
-func serverToken(resp *http.Response) ([]byte, bool) {
+// header. Without one it returns nil and says what the answer carried
+// instead, so that an error can name it.
+func serverToken(resp *http.Response) ([]byte, string) {
+	why := "the server's answer carries no Negotiate token"
 	for _, h := range resp.Header.Values("WWW-Authenticate") {
-		scheme, b64, ok := strings.Cut(strings.TrimSpace(h), " ")
-		if !ok || !strings.EqualFold(scheme, "Negotiate") || len(b64) > maxHeader {
+		scheme, b64, _ := strings.Cut(strings.TrimSpace(h), " ")
+		b64 = strings.TrimSpace(b64)
+		if !strings.EqualFold(scheme, "Negotiate") || b64 == "" {
 			continue
 		}
-		tok, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
-		if err == nil && len(tok) > 0 {
-			return tok, true
+		if len(b64) > maxHeader {
+			why = fmt.Sprintf("the server's Negotiate token of %d bytes is over "+
+				"the limit of %d", len(b64), maxHeader)
+			continue
 		}
+		tok, err := base64.StdEncoding.DecodeString(b64)
+		if err == nil && len(tok) > 0 {
+			return tok, ""
+		}
+		why = "the server's Negotiate token is not valid base64"
 	}
-	return nil, false
+	return nil, why
 }
