@@ -35,10 +35,10 @@ func (e *MissingProgramsError) Unwrap() error { return ErrMissingPrograms }
 // programPackages maps what the harness runs or loads to the Debian
 // package that ships it.
 var programPackages = map[string]string{
-	"/usr/sbin/samba":   "samba-ad-dc",
-	"/usr/bin/samba-tool": "samba",
-	"/usr/bin/python3":  "python3",
-	"/usr/share/samba/setup/provision.ldif":            "samba-ad-provision",
+	"/usr/sbin/samba":                                   "samba-ad-dc",
+	"/usr/bin/samba-tool":                               "samba",
+	"/usr/bin/python3":                                  "python3",
+	"/usr/share/samba/setup/provision.ldif":             "samba-ad-provision",
 	"/usr/lib/x86_64-linux-gnu/samba/ldb/samba_dsdb.so": "samba-dsdb-modules",
 }
 
