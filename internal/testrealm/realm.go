@@ -42,6 +42,9 @@ type Options struct {
 	// too: a KDC answers a request for a host-based service it does not
 	// hold, whose host maps to another realm, with a referral there.
 	DomainRealm map[string]string
+	// KDCDefaults adds relations to the [kdcdefaults] section of the
+	// KDC's profile, such as kdc_max_dgram_reply_size.
+	KDCDefaults map[string]string
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -85,6 +88,7 @@ type Realm struct {
 
 	log         io.Writer
 	domainRealm map[string]string
+	kdcDefaults map[string]string
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -111,6 +115,7 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 		log:     opts.Log,
 	}
 	r.domainRealm = opts.DomainRealm
+	r.kdcDefaults = opts.KDCDefaults
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}
