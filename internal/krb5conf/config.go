@@ -369,3 +369,17 @@ func hostOnly(s string) string {
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 }
+
+// KDCTimeout returns how long one exchange with one KDC of realm may take:
+// kdc_timeout in the realm's block of [realms], else in [libdefaults], or
+// 0 when neither sets a positive duration. MIT has no such relation and
+// waits on its own schedule; the name and form are Heimdal's
+// ("kdc_timeout = 3s"). A value that is not a duration is a *ValueError.
+func (p *Profile) KDCTimeout(realm string) (time.Duration, error) {
+	d, err := p.Duration(0, "realms", realm, "kdc_timeout")
+	if err != nil || d > 0 {
+		return d, err
+	}
+	d, err = p.Duration(0, libdefaults, "kdc_timeout")
+	return max(d, 0), err
+}
