@@ -62,12 +62,12 @@ func Start(target string, f Fault) (*Proxy, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
-		target:  target,
-		port:    tcp.Addr().(*net.TCPAddr).Port,
-		tcp:     tcp,
-		udp:     udp,
-		ctx:     ctx,
-		cancel:  cancel,
+		target:     target,
+		port:       tcp.Addr().(*net.TCPAddr).Port,
+		tcp:        tcp,
+		udp:        udp,
+		ctx:        ctx,
+		cancel:     cancel,
 		slots:      make(chan struct{}, MaxInFlight),
 		arrived:    make(chan struct{}),
 		perNetwork: make(map[string]int64),
