@@ -227,3 +227,61 @@ func TestDefaultKeytabNames(t *testing.T) {
 	defer c.Close()
 	require.NoError(t, c.Login(ctx))
 }
+
+// TestKeytabRoundTripsThroughMIT: MIT's kadmin.local ktadd appends to a
+// keytab we wrote and we read both its entries and ours; MIT's ktutil
+// reads that keytab (rkt) and writes it anew (wkt), and the copy holds
+// the same entries and keys.
+func TestKeytabRoundTripsThroughMIT(t *testing.T) {
+	r := testRealm(t)
+	ctx := ctxT(t)
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "ours.keytab")
+	_, err := krb5.AddPasswordKeys(ours, krb5.PasswordKeys{
+		Principal: "bob@" + r.Name, KVNO: 300, ETypes: []int32{18, 17},
+		Salt: "OTHERSALTbob"}, "bobpw")
+	require.NoError(t, err)
+	_, err = r.KadminLocal(ctx, "ktadd -norandkey -k "+ours+" "+r.User)
+	require.NoError(t, err)
+
+	kt, err := krb5.LoadKeytab(ours)
+	require.NoError(t, err)
+	defer kt.Close()
+	ps, err := kt.Principals()
+	require.NoError(t, err)
+	assert.Equal(t, []string{r.UserPrincipal, "bob@" + r.Name}, ps)
+	c, err := krb5.NewWithKeytab(r.User, r.Name, kt, realmConfig(t, r),
+		krb5.DisableAutoRenew())
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Login(ctx), "login with the key kadmin appended")
+
+	copied := filepath.Join(dir, "copy.keytab")
+	cmd := r.Command(ctx, "ktutil")
+	cmd.Stdin = strings.NewReader("rkt " + ours + "\nwkt " + copied + "\nquit\n")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "MIT ktutil: %s", out)
+	again, err := krb5.LoadKeytab(copied)
+	require.NoError(t, err)
+	defer again.Close()
+	want, err := kt.Entries()
+	require.NoError(t, err)
+	got, err := again.Entries()
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(got))
+	for i := range want {
+		assert.Equal(t, want[i].String(), got[i].String())
+		var a, b []byte
+		require.NoError(t, kt.UseKey(want[i].Principal, want[i].Realm,
+			want[i].KVNO, want[i].EType, func(k types.EncryptionKey, _ uint32) error {
+				a = append([]byte(nil), k.KeyValue...)
+				return nil
+			}))
+		require.NoError(t, again.UseKey(got[i].Principal, got[i].Realm,
+			got[i].KVNO, got[i].EType, func(k types.EncryptionKey, _ uint32) error {
+				b = append([]byte(nil), k.KeyValue...)
+				return nil
+			}))
+		assert.True(t, bytes.Equal(a, b), "key of %s", want[i])
+	}
+}
