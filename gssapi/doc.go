@@ -29,14 +29,18 @@
 // information, and tickets without a PAC are accepted alike; the
 // authorization data stays available on the SecurityContext.
 //
-// An established SecurityContext protects messages with the tokens of
-// RFC 4121 section 4.2: Wrap and Unwrap, with or without confidentiality,
-// and MIC and VerifyMIC, with replay and sequence detection.
+// An established SecurityContext protects messages with per-message
+// tokens: Wrap and Unwrap, with or without confidentiality, and MIC and
+// VerifyMIC, with replay and sequence detection. Contexts whose key is
+// of an AES enctype use the tokens of RFC 4121 section 4.2, rotated
+// ones included; contexts whose key is rc4-hmac or des3-cbc-sha1-kd use
+// the older tokens of RFC 1964 section 1.2, with the algorithms of RFC
+// 4757 section 7 for rc4-hmac and MIT's for des3.
 //
-// BUG(safekrb5): per-message tokens exist only in RFC 4121's format, for
-// the AES enctypes; a context whose session key is rc4-hmac or des3 (RFC
-// 1964's token format) fails Wrap, Unwrap, MIC and VerifyMIC with an
-// error naming the enctype.
+// BUG(safekrb5): contexts whose key is single DES or rc4-hmac-exp, which
+// MIT and Windows no longer issue, have no per-message tokens: Wrap,
+// Unwrap, MIC and VerifyMIC fail with GSS_S_UNAVAILABLE naming the
+// enctype.
 //
 // Contexts can be bound to their channel (RFC 4121 section 4.1.1.2):
 // WithBindings on the initiator, AcceptBindings on the acceptor, and

@@ -2,7 +2,6 @@ package gssapi
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -140,8 +139,8 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 			return gssErr(errortables.GSSFailure, nil,
 				fmt.Sprintf("session key enctype %d", key.KeyType), nil)
 		}
-		sub := make([]byte, keySize(et))
-		if _, err := rand.Read(sub); err != nil {
+		sub, err := newSubkey(et)
+		if err != nil {
 			return err
 		}
 		defer support.Wipe(sub)

@@ -241,9 +241,11 @@ func TestGSSSampleFraming(t *testing.T) {
 	}
 }
 
-// TestGSSSampleEnctypes runs both directions with session keys of each
-// AES enctype, which the KDC picks from the service's session_enctypes:
-// our RFC 3962 and RFC 8009 token arithmetic against MIT's.
+// TestGSSSampleEnctypes runs both directions, sealed and integrity
+// only, with session keys of each enctype, which the KDC picks from the
+// service's session_enctypes: our RFC 4121 tokens with RFC 3962 and RFC
+// 8009 arithmetic, and our RFC 1964 tokens for rc4-hmac (RFC 4757) and
+// des3, against MIT's.
 func TestGSSSampleEnctypes(t *testing.T) {
 	r := testRealm(t)
 	cc := mitKinit(t, r)
@@ -251,6 +253,8 @@ func TestGSSSampleEnctypes(t *testing.T) {
 		"aes128-cts-hmac-sha1-96",
 		"aes128-cts-hmac-sha256-128",
 		"aes256-cts-hmac-sha384-192",
+		"arcfour-hmac",
+		"des3-cbc-sha1",
 	} {
 		t.Run(enctype, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -267,12 +271,18 @@ func TestGSSSampleEnctypes(t *testing.T) {
 			service := "HTTP@" + host
 
 			port, out, errOut := startSampleServer(t, kt, service)
-			cmd := r.Command(ctx, "gss-client", "-port", port, "127.0.0.1", service, "to us")
-			cmd.Env = append(cmd.Env, "KRB5CCNAME=FILE:"+cc)
-			b, err := cmd.CombinedOutput()
-			require.NoError(t, err, "gss-client: %s\nour server: %s", b, errOut)
-			assert.Contains(t, string(b), "Signature verified.")
+			for _, args := range [][]string{nil, {"-nx"}} {
+				all := append([]string{"-port", port}, args...)
+				all = append(all, "127.0.0.1", service, "to us")
+				cmd := r.Command(ctx, "gss-client", all...)
+				cmd.Env = append(cmd.Env, "KRB5CCNAME=FILE:"+cc)
+				b, err := cmd.CombinedOutput()
+				require.NoError(t, err, "gss-client: %s\nour server: %s", b, errOut)
+				assert.Contains(t, string(b), "Signature verified.")
+			}
 			assert.Contains(t, out.String(), `Received message: "to us"`)
+			assert.Contains(t, out.String(), "context enctype: "+enctype)
+			assert.Empty(t, errOut.String())
 
 			for _, args := range [][]string{nil, {"-nx"}} {
 				port, wait := mitSampleServer(t, r, kt, service)
@@ -282,12 +292,13 @@ func TestGSSSampleEnctypes(t *testing.T) {
 				log := wait()
 				require.Equal(t, 0, code, "stderr: %s\nMIT log: %s", stderr, log)
 				assert.Contains(t, stdout, "Signature verified.")
+				assert.Contains(t, stdout, "context enctype: "+enctype)
 				assert.Contains(t, log, `Received message: "to MIT"`)
 			}
 
 			list, err := r.Command(ctx, "klist", "-e", "-c", cc).CombinedOutput()
 			require.NoError(t, err, "%s", list)
-			assert.Regexp(t, spn+`@\S+\n.*\n?.*Etype \(skey, tkt\): `+enctype, string(list),
+			assert.Regexp(t, spn+`@\S+\n.*\n?.*Etype \(skey, tkt\): (DEPRECATED:)?`+enctype, string(list),
 				"the session key has the enctype asked for")
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/safekrb5/safekrb5/gssapi"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
@@ -125,6 +126,7 @@ func runSampleClient(ctx context.Context, out io.Writer, c *krb5.Client,
 			fmt.Fprintf(out, "%q to %q, flags %#x\n", sc.ClientName(), sc.ServerName(),
 				sc.Flags)
 			printFlags(out, sc.Flags)
+			fmt.Fprintf(out, "context enctype: %s\n", krbname.EnctypeName(sc.Enctype()))
 		}
 	} else if err := writeFrame(conn, sampleNoop, nil); err != nil {
 		return err

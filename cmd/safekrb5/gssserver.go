@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/safekrb5/safekrb5/gssapi"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
@@ -242,6 +243,7 @@ func (s *sampleServer) establish(conn net.Conn) (*gssapi.SecurityContext, error)
 		if s.verbose {
 			s.mu.Lock()
 			printFlags(s.stdout, sc.Flags)
+			fmt.Fprintf(s.stdout, "context enctype: %s\n", krbname.EnctypeName(sc.Enctype()))
 			s.mu.Unlock()
 		}
 		return sc, nil
