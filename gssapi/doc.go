@@ -67,10 +67,18 @@
 // when WithServerCertificates names the server's certificates; without
 // it, bindings a client sends over TLS are ignored.
 //
-// BUG(safekrb5): SPNEGO's initiator side lists Kerberos alone and does
-// not check a mechListMIC the acceptor sends; NTLM and NegoEx are not
-// implemented, so an acceptor-side negotiation always ends in Kerberos
-// or in a rejection.
+// The initiator's side of SPNEGO lists Kerberos alone by default, as
+// MIT does; WithSPNEGOMechs lists more, and Initiator.Step carries a
+// negotiation of several legs, exchanging and checking the mechListMICs
+// of RFC 4178 section 5 whenever the acceptor sends one, asks for one,
+// or chose another mechanism than the first.
+//
+// BUG(safekrb5): NTLM and NegoEx are not implemented: a negotiation
+// always ends in Kerberos or in a rejection, on either side.
+//
+// BUG(safekrb5): the Transport answers one Negotiate challenge per
+// request, with Finish: a server that asks for a further SPNEGO leg (a
+// mechListMIC exchange it requests) fails the request with an error.
 //
 // BUG(safekrb5): delegation ignores the OK-AS-DELEGATE ticket flag
 // (there is no GSS_C_DELEG_POLICY_FLAG): FlagDeleg forwards the TGT to

@@ -174,6 +174,10 @@ func TestGSSSampleMITServer(t *testing.T) {
 			[]string{"context flag: GSS_C_SEQUENCE_FLAG"}},
 		{"no mutual authentication", []string{"-nomutual"}, nil},
 		{"SPNEGO", []string{"-spnego"}, nil},
+		{"SPNEGO, NTLM listed first: mechListMICs", []string{"-mechs", "ntlm,krb5"}, nil},
+		{"SPNEGO, NegoEx first, no mutual", []string{"-nomutual", "-mechs", "negoex,krb5"},
+			nil},
+		{"SPNEGO, our MIC first", []string{"-spnego", "-nomutual", "-mic"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -201,7 +205,9 @@ func TestGSSSampleOurselves(t *testing.T) {
 	r := testRealm(t)
 	cc := mitKinit(t, r)
 	port, out, _ := startSampleServer(t, r.Keytab, "HTTP@localhost")
-	for _, args := range [][]string{{"-q"}, {"-nx"}, {"-spnego", "-seq", "-mcount", "3"}} {
+	for _, args := range [][]string{{"-q"}, {"-nx"}, {"-spnego", "-seq", "-mcount", "3"},
+		{"-mechs", "ntlm,mskrb5,krb5"}, {"-nomutual", "-mechs", "negoex,krb5"},
+		{"-nomutual", "-spnego", "-mic"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			all := append([]string{"gss-client", "-c", cc, "-port", port}, args...)
 			all = append(all, "127.0.0.1", "HTTP@localhost", "ourselves")
@@ -301,5 +307,18 @@ func TestGSSSampleEnctypes(t *testing.T) {
 			assert.Regexp(t, spn+`@\S+\n.*\n?.*Etype \(skey, tkt\): (DEPRECATED:)?`+enctype, string(list),
 				"the session key has the enctype asked for")
 		})
+	}
+}
+
+func TestParseMechs(t *testing.T) {
+	got, err := parseMechs("ntlm, KRB5,1.2.3.4")
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	assert.Equal(t, "1.3.6.1.4.1.311.2.2.10", got[0].String())
+	assert.Equal(t, "1.2.840.113554.1.2.2", got[1].String())
+	assert.Equal(t, "1.2.3.4", got[2].String())
+	for _, bad := range []string{"", "kerberos", "1", "1.x.3", "1.-2"} {
+		_, err := parseMechs(bad)
+		assert.Error(t, err, "%q", bad)
 	}
 }
