@@ -69,6 +69,10 @@ func (r *Realm) krb5Conf() string {
 	fmt.Fprintf(&b, "\tforwardable = true\n")
 	fmt.Fprintf(&b, "\tticket_lifetime = %s\n", maxLife)
 	fmt.Fprintf(&b, "\trenew_lifetime = %s\n", maxRenewLife)
+	if r.legacyKeys {
+		fmt.Fprintf(&b, "\tallow_rc4 = true\n")
+		fmt.Fprintf(&b, "\tallow_des3 = true\n")
+	}
 	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
 	fmt.Fprintf(&b, "\t\tkdc = %s:%d\n", r.Host, r.KDCPort)
 	if r.KadminPort != 0 {
