@@ -33,11 +33,12 @@ type Proxy struct {
 
 	fault atomic.Pointer[Fault]
 
-	// mu guards requests and arrived, which is closed and replaced each
-	// time a request arrives.
-	mu       sync.Mutex
-	requests int64
-	arrived  chan struct{}
+	// mu guards requests, perNetwork and arrived, which is closed and
+	// replaced each time a request arrives.
+	mu         sync.Mutex
+	requests   int64
+	perNetwork map[string]int64
+	arrived    chan struct{}
 
 	// ctx ends when Close is called; every goroutine watches it.
 	ctx    context.Context
@@ -61,14 +62,15 @@ func Start(target string, f Fault) (*Proxy, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
-		target:  target,
-		port:    tcp.Addr().(*net.TCPAddr).Port,
-		tcp:     tcp,
-		udp:     udp,
-		ctx:     ctx,
-		cancel:  cancel,
-		slots:   make(chan struct{}, MaxInFlight),
-		arrived: make(chan struct{}),
+		target:     target,
+		port:       tcp.Addr().(*net.TCPAddr).Port,
+		tcp:        tcp,
+		udp:        udp,
+		ctx:        ctx,
+		cancel:     cancel,
+		slots:      make(chan struct{}, MaxInFlight),
+		arrived:    make(chan struct{}),
+		perNetwork: make(map[string]int64),
 	}
 	p.fault.Store(&f)
 	p.wg.Add(2)
@@ -118,6 +120,14 @@ func (p *Proxy) Requests() int64 {
 	return p.requests
 }
 
+// RequestsOver returns how many requests arrived over network, "udp" or
+// "tcp".
+func (p *Proxy) RequestsOver(network string) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.perNetwork[network]
+}
+
 // WaitRequests blocks until the proxy has received n requests in all, or
 // ctx ends.
 func (p *Proxy) WaitRequests(ctx context.Context, n int64) error {
@@ -137,11 +147,12 @@ func (p *Proxy) WaitRequests(ctx context.Context, n int64) error {
 	}
 }
 
-// received counts one request and wakes WaitRequests.
-func (p *Proxy) received() {
+// received counts one request over network and wakes WaitRequests.
+func (p *Proxy) received(network string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
+	p.perNetwork[network]++
 	close(p.arrived)
 	p.arrived = make(chan struct{})
 }

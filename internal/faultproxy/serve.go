@@ -20,8 +20,8 @@ func (p *Proxy) serveUDP() {
 			}
 			continue // a stray ICMP error on an unconnected socket
 		}
-		p.received()
-		f := *p.fault.Load()
+		p.received("udp")
+		f := p.fault.Load().over("udp")
 		if !p.acquire() {
 			continue
 		}
@@ -106,8 +106,8 @@ func (p *Proxy) handleTCP(conn net.Conn) {
 		if err != nil {
 			return
 		}
-		p.received()
-		if !p.answerTCP(conn, req, *p.fault.Load()) {
+		p.received("tcp")
+		if !p.answerTCP(conn, req, p.fault.Load().over("tcp")) {
 			return
 		}
 	}

@@ -31,6 +31,9 @@ func (r *Realm) kdcConf() string {
 	fmt.Fprintf(&b, "[kdcdefaults]\n")
 	fmt.Fprintf(&b, "\tkdc_ports = %s\n", kdcAddr)
 	fmt.Fprintf(&b, "\tkdc_tcp_ports = %s\n", kdcAddr)
+	for _, k := range sortedKeys(r.kdcDefaults) {
+		fmt.Fprintf(&b, "\t%s = %s\n", k, r.kdcDefaults[k])
+	}
 	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
 	fmt.Fprintf(&b, "\t\tdatabase_name = %s/principal\n", r.Dir)
 	fmt.Fprintf(&b, "\t\tkey_stash_file = %s/stash\n", r.Dir)
@@ -83,13 +86,19 @@ func (r *Realm) krb5Conf() string {
 	fmt.Fprintf(&b, "\n[domain_realm]\n")
 	fmt.Fprintf(&b, "\tlocalhost = %s\n", r.Name)
 	fmt.Fprintf(&b, "\t.localhost = %s\n", r.Name)
-	hosts := make([]string, 0, len(r.domainRealm))
-	for h := range r.domainRealm {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	for _, h := range hosts {
+	for _, h := range sortedKeys(r.domainRealm) {
 		fmt.Fprintf(&b, "\t%s = %s\n", h, r.domainRealm[h])
 	}
 	return b.String()
+}
+
+// sortedKeys returns the keys of m in order, so configurations come out
+// the same every run.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
