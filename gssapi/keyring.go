@@ -1,20 +1,18 @@
 package gssapi
 
 import (
-	"crypto/sha256"
 	"errors"
-	"io"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/filewatch"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
@@ -126,55 +124,6 @@ func (ks *keySet) newestKVNO() uint32 {
 	return ks.kvnos[len(ks.kvnos)-1]
 }
 
-// fileStamp identifies one version of a file: a replacement by rename
-// changes the inode, a rewrite in place the size or the modification
-// and change times.
-type fileStamp struct {
-	mtime, ctime time.Time
-	size         int64
-	dev, ino     uint64
-	ok           bool
-}
-
-func statStamp(path string) fileStamp {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}
-	}
-	s := fileStamp{mtime: fi.ModTime(), size: fi.Size(), ok: true}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.dev, s.ino = uint64(st.Dev), uint64(st.Ino)
-		s.ctime = time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec))
-	}
-	return s
-}
-
-// racyWindow is how long after a file's modification time its stamp is
-// not trusted: file systems keep times with a granularity (a scheduler
-// tick on Linux, a second or two on others) within which two writes of
-// the same size leave the same stamp. While the file read last is that
-// young, the watch compares its content too.
-const racyWindow = 2 * time.Second
-
-// fileDigest hashes the file's content; the bytes read are cleared.
-func fileDigest(path string) ([sha256.Size]byte, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return [sha256.Size]byte{}, false
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeytabFile))
-	defer clear(b)
-	if err != nil {
-		return [sha256.Size]byte{}, false
-	}
-	return sha256.Sum256(b), true
-}
-
-// maxKeytabFile bounds what fileDigest reads; the keytab reader refuses
-// larger files anyway.
-const maxKeytabFile = 16 << 20
-
 // keyring holds an acceptor credential's key sets. It is safe for
 // concurrent use.
 type keyring struct {
@@ -191,13 +140,10 @@ type keyring struct {
 
 	sets *lifecycle.Versions[*keySet]
 
-	// reloadMu serialises reloads and guards what is known of the file
-	// last read, successfully or not: its stamp, a digest of its
-	// content, and whether the stamp was too young to trust.
+	// reloadMu serialises reloads and guards file, the state of the
+	// file when it was last read, successfully or not.
 	reloadMu sync.Mutex
-	stamp    fileStamp
-	digest   [sha256.Size]byte
-	racy     bool
+	file     *filewatch.Snapshot
 
 	// mu guards the counters below and onWipe.
 	mu         sync.Mutex
@@ -255,16 +201,13 @@ func (r *keyring) fileName() string {
 	return r.name
 }
 
-// read notes the file's stamp and digest, then reads the keytab and
-// checks that it holds keys the credential can use. The stamp and digest
-// are taken before the keytab is read, so a change made meanwhile is seen
-// by the next look at the file. The caller holds reloadMu, or is the
-// constructor.
+// read notes the state of the file, then reads the keytab and checks
+// that it holds keys the credential can use. The state is taken first,
+// so a change made while the keytab is read is seen by the next look at
+// the file. The caller holds reloadMu, or is the constructor.
 func (r *keyring) read(path string) (*krb5.Keytab, error) {
 	if path != "" {
-		r.stamp = statStamp(path)
-		r.digest, _ = fileDigest(path)
-		r.racy = r.stamp.ok && time.Since(r.stamp.mtime) < racyWindow
+		r.file = filewatch.Take(path)
 	}
 	kt, err := krb5.LoadKeytab(r.name)
 	if err != nil {
@@ -336,35 +279,17 @@ func (r *keyring) reload() error {
 	return r.reloadLocked()
 }
 
-// reloadIfChanged reloads when the file differs from the one last read:
-// its stamp changed or, while that stamp is too young to trust, its
-// content. It reports whether it tried.
+// reloadIfChanged reloads when the file differs from the one last read
+// (see filewatch). A file that is missing is not a change: a writer may
+// be about to put the new one in place, and the keys in force stay. It
+// reports whether it tried.
 func (r *keyring) reloadIfChanged() (bool, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	if !r.changedLocked() {
+	if r.file.Gone() || !r.file.Changed() {
 		return false, nil
 	}
 	return true, r.reloadLocked()
-}
-
-// changedLocked reports whether the file differs from the one last
-// read. The caller holds reloadMu.
-func (r *keyring) changedLocked() bool {
-	stamp := statStamp(r.path)
-	switch {
-	case !stamp.ok:
-		return false // gone for now: keep the keys until it is back
-	case stamp != r.stamp:
-		return true
-	case !r.racy:
-		return false
-	}
-	if d, ok := fileDigest(r.path); ok && d != r.digest {
-		return true
-	}
-	r.racy = time.Since(stamp.mtime) < racyWindow
-	return false
 }
 
 // reloadLocked does reload's work with reloadMu held.
