@@ -20,6 +20,7 @@ type settings struct {
 	lifetime      time.Duration // 0: from the configuration
 	renewLifetime time.Duration // 0: from the configuration; <0: none
 	forwardable   *bool
+	configReload  *ConfigReload // see WithConfigReload
 }
 
 func defaultSettings() settings {
