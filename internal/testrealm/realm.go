@@ -42,6 +42,12 @@ type Options struct {
 	// too: a KDC answers a request for a host-based service it does not
 	// hold, whose host maps to another realm, with a referral there.
 	DomainRealm map[string]string
+	// RequireFAST makes the KDC offer pre-authentication only inside
+	// FAST: its encrypted timestamp module is disabled, so User (who
+	// requires pre-authentication) can log in only with an armored
+	// request and FAST's encrypted challenge. MIT has no other realm-wide
+	// switch for FAST.
+	RequireFAST bool
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -85,6 +91,7 @@ type Realm struct {
 
 	log         io.Writer
 	domainRealm map[string]string
+	requireFAST bool
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -111,6 +118,7 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 		log:     opts.Log,
 	}
 	r.domainRealm = opts.DomainRealm
+	r.requireFAST = opts.RequireFAST
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}
