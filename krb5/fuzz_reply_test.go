@@ -61,7 +61,8 @@ func FuzzKDCReply(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 3, 0x6b, 0x01, 0x00})
 	f.Add([]byte{0x80, 0, 0, 1, 0})
 	c, tgt := fuzzClient(f)
-	ctx := c.pin(context.Background())
+	ctx, unpin := c.pin(context.Background())
+	defer unpin()
 	loginKey := &loginKey{key: types.EncryptionKey{KeyType: 18,
 		KeyValue: bytes.Repeat([]byte{9}, 32)}}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -180,7 +181,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	c, err := NewWithPassword(r.User, r.Name, r.Password, cfg, DisableAutoRenew())
 	require.NoError(t, err)
 	defer c.Close()
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	n := 0
 	save := func(what string, rep []byte) {
 		n++

@@ -138,7 +138,8 @@ func (c *Client) ChangePassword(ctx context.Context, newPassword string) error {
 		return fmt.Errorf("krb5: password change: %w", ErrCredNotFound.With(
 			"an initial ticket needs the current password or a keytab", nil))
 	}
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	sname := types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST,

@@ -43,6 +43,10 @@ const (
 	// Over UDP it sends a datagram of the largest possible size, 65507
 	// bytes of garbage.
 	OversizedLength
+	// Hold forwards the reply once Proxy.Release is called (or drops it
+	// when the proxy closes), so a test decides exactly when a client's
+	// exchange ends.
+	Hold
 )
 
 var kindNames = [...]string{
@@ -56,6 +60,7 @@ var kindNames = [...]string{
 	CloseMidReply:   "close-mid-reply",
 	Garbage:         "garbage",
 	OversizedLength: "oversized-length",
+	Hold:            "hold",
 }
 
 // String returns the fault's name, or its number if it has none.

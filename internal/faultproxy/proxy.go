@@ -33,6 +33,11 @@ type Proxy struct {
 
 	fault atomic.Pointer[Fault]
 
+	// holdMu guards gate, which Release closes and replaces: the
+	// replies held by Hold wait for it.
+	holdMu sync.Mutex
+	gate   chan struct{}
+
 	// mu guards requests, perNetwork and arrived, which is closed and
 	// replaced each time a request arrives.
 	mu         sync.Mutex
@@ -71,6 +76,7 @@ func Start(target string, f Fault) (*Proxy, error) {
 		slots:      make(chan struct{}, MaxInFlight),
 		arrived:    make(chan struct{}),
 		perNetwork: make(map[string]int64),
+		gate:       make(chan struct{}),
 	}
 	p.fault.Store(&f)
 	p.wg.Add(2)
@@ -147,14 +153,19 @@ func (p *Proxy) WaitRequests(ctx context.Context, n int64) error {
 	}
 }
 
-// received counts one request over network and wakes WaitRequests.
-func (p *Proxy) received(network string) {
+// received counts one request over network, wakes WaitRequests, and
+// returns the gate that the next Release opens.
+func (p *Proxy) received(network string) <-chan struct{} {
+	p.holdMu.Lock()
+	gate := p.gate
+	p.holdMu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
 	p.perNetwork[network]++
 	close(p.arrived)
 	p.arrived = make(chan struct{})
+	return gate
 }
 
 // Close stops the listeners, ends every exchange in progress and waits for
@@ -184,6 +195,27 @@ func (p *Proxy) acquire() bool {
 }
 
 func (p *Proxy) release() { <-p.slots }
+
+// Release lets the replies held by the Hold fault for every request
+// received so far go to their clients. Replies to requests that arrive
+// later are held until the next Release.
+func (p *Proxy) Release() {
+	p.holdMu.Lock()
+	defer p.holdMu.Unlock()
+	close(p.gate)
+	p.gate = make(chan struct{})
+}
+
+// held blocks until gate, taken when the request arrived, is opened by
+// Release, or until Close; it reports whether Release came.
+func (p *Proxy) held(gate <-chan struct{}) bool {
+	select {
+	case <-gate:
+		return true
+	case <-p.ctx.Done():
+		return false
+	}
+}
 
 // wait blocks for d or until Close, reporting whether d passed.
 func (p *Proxy) wait(d time.Duration) bool {
