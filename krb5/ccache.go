@@ -195,20 +195,7 @@ func flagsToCache(bs asn1.BitString) uint32 {
 // A MEMORY cache is replaced in this process. name is resolved as in
 // NewFromCCache.
 func (c *Client) WriteCCache(name string) error {
-	if err := c.obj.Enter(); err != nil {
-		return err
-	}
-	defer c.obj.Leave()
-	n, err := parseCCName(name)
-	if err != nil {
-		return err
-	}
-	cc, err := c.cacheImage()
-	if err != nil {
-		return err
-	}
-	defer cc.Wipe()
-	return writeCCacheName(n, cc)
+	return c.withCacheImage(name, writeCCacheName)
 }
 
 // UpdateCCache stores the client's TGT and cached service tickets into
@@ -223,6 +210,13 @@ func (c *Client) WriteCCache(name string) error {
 // atomically; a concurrent writer of the same cache may see its update
 // lost, where MIT's tools, which append under a lock, would keep both.
 func (c *Client) UpdateCCache(name string) error {
+	return c.withCacheImage(name, updateCCacheName)
+}
+
+// withCacheImage resolves name and calls f with it and the client's
+// tickets as a cache (see cacheImage), which is wiped afterwards.
+func (c *Client) withCacheImage(name string,
+	f func(n ccName, img *ccachefile.Cache) error) error {
 	if err := c.obj.Enter(); err != nil {
 		return err
 	}
@@ -231,11 +225,17 @@ func (c *Client) UpdateCCache(name string) error {
 	if err != nil {
 		return err
 	}
-	ours, err := c.cacheImage()
+	img, err := c.cacheImage()
 	if err != nil {
 		return err
 	}
-	defer ours.Wipe()
+	defer img.Wipe()
+	return f(n, img)
+}
+
+// updateCCacheName stores the credentials of ours into the cache n names,
+// as UpdateCCache describes.
+func updateCCacheName(n ccName, ours *ccachefile.Cache) error {
 	cc, err := readCCacheName(n)
 	if errors.Is(err, ErrCCNotFound) {
 		return writeCCacheName(n, ours)

@@ -120,17 +120,8 @@ func TestAddPasswordKeysSalt(t *testing.T) {
 		etype int32
 	}{{7, 17}, {7, 18}, {300, 18}} {
 		t.Run(fmt.Sprintf("kvno %d etype %d", tc.kvno, tc.etype), func(t *testing.T) {
-			var a, b []byte
-			require.NoError(t, ours.UseKey(alice, "EXAMPLE.TEST", tc.kvno, tc.etype,
-				func(k types.EncryptionKey, _ uint32) error {
-					a = append([]byte(nil), k.KeyValue...)
-					return nil
-				}))
-			require.NoError(t, mit.UseKey(alice, "EXAMPLE.TEST", tc.kvno, tc.etype,
-				func(k types.EncryptionKey, _ uint32) error {
-					b = append([]byte(nil), k.KeyValue...)
-					return nil
-				}))
+			a := keyBytes(t, ours, alice, "EXAMPLE.TEST", tc.kvno, tc.etype)
+			b := keyBytes(t, mit, alice, "EXAMPLE.TEST", tc.kvno, tc.etype)
 			assert.True(t, bytes.Equal(a, b), "keys differ")
 		})
 	}
@@ -270,18 +261,24 @@ func TestKeytabRoundTripsThroughMIT(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, len(want), len(got))
 	for i := range want {
-		assert.Equal(t, want[i].String(), got[i].String())
-		var a, b []byte
-		require.NoError(t, kt.UseKey(want[i].Principal, want[i].Realm,
-			want[i].KVNO, want[i].EType, func(k types.EncryptionKey, _ uint32) error {
-				a = append([]byte(nil), k.KeyValue...)
-				return nil
-			}))
-		require.NoError(t, again.UseKey(got[i].Principal, got[i].Realm,
-			got[i].KVNO, got[i].EType, func(k types.EncryptionKey, _ uint32) error {
-				b = append([]byte(nil), k.KeyValue...)
-				return nil
-			}))
-		assert.True(t, bytes.Equal(a, b), "key of %s", want[i])
+		e := want[i]
+		assert.Equal(t, e.String(), got[i].String())
+		a := keyBytes(t, kt, e.Principal, e.Realm, e.KVNO, e.EType)
+		b := keyBytes(t, again, e.Principal, e.Realm, e.KVNO, e.EType)
+		assert.True(t, bytes.Equal(a, b), "key of %s", e)
 	}
+}
+
+// keyBytes returns a copy of the key kt holds for the principal, kvno and
+// enctype.
+func keyBytes(t *testing.T, kt *krb5.Keytab, p types.PrincipalName,
+	realm string, kvno uint32, etype int32) []byte {
+	t.Helper()
+	var out []byte
+	require.NoError(t, kt.UseKey(p, realm, kvno, etype,
+		func(k types.EncryptionKey, _ uint32) error {
+			out = append([]byte(nil), k.KeyValue...)
+			return nil
+		}))
+	return out
 }
