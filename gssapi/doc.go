@@ -80,10 +80,15 @@
 // request, with Finish: a server that asks for a further SPNEGO leg (a
 // mechListMIC exchange it requests) fails the request with an error.
 //
-// BUG(safekrb5): delegation ignores the OK-AS-DELEGATE ticket flag
-// (there is no GSS_C_DELEG_POLICY_FLAG): FlagDeleg forwards the TGT to
-// any service the caller names. The client DelegatedClient returns does
-// not renew the delegated TGT; it works until that TGT expires.
+// FlagDelegPolicy forwards the TGT only to services whose tickets the
+// KDC marks OK-AS-DELEGATE; FlagDeleg forwards it to any.
+//
+// BUG(safekrb5): krb5.conf's enforce_ok_as_delegate is not read: FlagDeleg
+// delegates to any service even when that setting asks to treat it as
+// FlagDelegPolicy; callers that want the policy must ask for it.
+//
+// BUG(safekrb5): the client DelegatedClient returns does not renew the
+// delegated TGT; it works until that TGT expires.
 //
 // BUG(safekrb5): the PAC is not decoded or verified; callers that need
 // Windows group membership must decode the authorization data

@@ -28,8 +28,14 @@ func FuzzParseSPNEGO(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	chosen, err := (&spnego.NegTokenResp{NegState: 3, SupportedMech: OIDKRB5,
+		ResponseToken: []byte{1}, MechListMIC: []byte{2}}).Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(init)
 	f.Add(resp)
+	f.Add(chosen)
 	f.Add([]byte{0xa1, 0x03, 0x30, 0x01, 0x00})
 	f.Add([]byte{0xa0, 0x04, 0x30, 0x02, 0xa0, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
