@@ -29,6 +29,11 @@
 // information, and tickets without a PAC are accepted alike; the
 // authorization data stays available on the SecurityContext.
 //
+// BUG(safekrb5): the acceptor does not check the addresses a ticket may
+// carry against the initiator's (RFC 4120 section 3.2.3 makes that
+// optional, and MIT checks them only when channel bindings name an IPv4
+// initiator): a ticket issued with addresses is accepted from anywhere.
+//
 // An established SecurityContext protects messages with per-message
 // tokens: Wrap and Unwrap, with or without confidentiality, and MIC and
 // VerifyMIC, with replay and sequence detection. Contexts whose key is
