@@ -3,6 +3,7 @@ package gssapi
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -55,6 +57,7 @@ type SecurityContext struct {
 
 	key        *support.Secret // the context key: a subkey or the session key
 	keyType    int32
+	ck         *kcrypto.Key // the context key with its derived keys
 	initiator  bool
 	sendSeq    uint64
 	recvSeq    uint64
@@ -105,6 +108,9 @@ func (sc *SecurityContext) Close() error { return sc.obj.Close() }
 
 func (sc *SecurityContext) release() {
 	sc.key.Destroy()
+	if sc.ck != nil {
+		sc.ck.Wipe()
+	}
 	sc.releaseKeys()
 	if sc.delegation != nil {
 		sc.delegation.Destroy()
@@ -119,6 +125,11 @@ func newContext(sc *SecurityContext, key types.EncryptionKey, delegation []byte)
 		return nil, err
 	}
 	sc.key, sc.keyType = s, key.KeyType
+	if sc.ck, err = kcrypto.NewKey(key.KeyType, key.KeyValue); err != nil {
+		s.Destroy()
+		return nil, gssErr(errortables.GSSFailure, nil, fmt.Sprintf(
+			"context key of enctype %d", key.KeyType), err)
+	}
 	sc.seq.init(sc.sendSeq, sc.recvSeq, sc.Flags, sc.cfx())
 	if len(delegation) > 0 {
 		if sc.delegation, err = support.NewSecret(delegation); err != nil {

@@ -47,6 +47,9 @@ type Options struct {
 	// issues only when told to. A service gets one only when its
 	// session_enctypes string attribute names it.
 	LegacySessionKeys bool
+	// KDCDefaults adds relations to the [kdcdefaults] section of the
+	// KDC's profile, such as kdc_max_dgram_reply_size.
+	KDCDefaults map[string]string
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -91,6 +94,7 @@ type Realm struct {
 	log         io.Writer
 	domainRealm map[string]string
 	legacyKeys  bool
+	kdcDefaults map[string]string
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -118,6 +122,7 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 	}
 	r.domainRealm = opts.DomainRealm
 	r.legacyKeys = opts.LegacySessionKeys
+	r.kdcDefaults = opts.KDCDefaults
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}
