@@ -42,10 +42,9 @@
 // the older tokens of RFC 1964 section 1.2, with the algorithms of RFC
 // 4757 section 7 for rc4-hmac and MIT's for des3.
 //
-// BUG(safekrb5): contexts whose key is single DES or rc4-hmac-exp, which
-// MIT and Windows no longer issue, have no per-message tokens: Wrap,
-// Unwrap, MIC and VerifyMIC fail with GSS_S_UNAVAILABLE naming the
-// enctype.
+// BUG(safekrb5): a context whose key would be single DES or
+// rc4-hmac-exp, which MIT and Windows no longer issue, is not
+// established: Accept and Finish fail.
 //
 // Contexts can be bound to their channel (RFC 4121 section 4.1.1.2):
 // WithBindings on the initiator, AcceptBindings on the acceptor, and
