@@ -60,7 +60,7 @@ func sampleCred(tb testing.TB) []byte {
 	require.NoError(tb, err)
 	now := time.Now().UTC().Truncate(time.Second)
 	part, err := asn1.Marshal(encCredPart{TicketInfo: []credInfo{{
-		Key: types.EncryptionKey{KeyType: 18, KeyValue: make([]byte, 32)},
+		Key:    types.EncryptionKey{KeyType: 18, KeyValue: make([]byte, 32)},
 		PRealm: "R", PName: types.NewPrincipalName(1, "alice"),
 		Flags:    asn1.BitString{Bytes: []byte{0x60, 0, 0, 0}, BitLength: 32},
 		AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour),
