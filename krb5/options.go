@@ -21,6 +21,8 @@ type settings struct {
 	renewLifetime time.Duration // 0: from the configuration; <0: none
 	forwardable   *bool
 	configReload  *ConfigReload // see WithConfigReload
+	armor         armorSource   // nil: AS exchanges are not armored
+	fast          bool          // TGS exchanges use FAST
 }
 
 func defaultSettings() settings {
