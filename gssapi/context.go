@@ -35,8 +35,14 @@ type SecurityContext struct {
 	ClientRealm string
 	Server      types.PrincipalName
 	ServerRealm string
-	// Flags are the GSS flags the initiator asked for and, on the
-	// initiator's side, the ones it got.
+	// Flags are the GSS flags of the context (RFC 2744 section 5.19).
+	// On the initiator's side they are those it got: what it asked
+	// for, without FlagDeleg (and FlagDelegPolicy) when it delegated
+	// nothing, and with FlagConf and FlagInteg, which a Kerberos
+	// context always offers. On the acceptor's side they are those the
+	// initiator's authenticator carries, with FlagMutual when the
+	// AP-REQ asked for mutual authentication either way and FlagDeleg
+	// only when a credential came with it.
 	Flags uint32
 	// AuthTime and EndTime come from the ticket; the context expires
 	// with it.
@@ -223,6 +229,9 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		Flags: a.flags, AuthTime: a.authTime, EndTime: a.endTime,
 		AuthorizationData: a.authzData,
 		recvSeq:           uint64(uint32(a.seq)),
+	}
+	if a.mutual {
+		sc.Flags |= FlagMutual
 	}
 	var out []byte
 	if a.mutual || viaSPNEGO {

@@ -375,13 +375,16 @@ func TestMessagesLifecycle(t *testing.T) {
 	})
 
 	t.Run("unsupported enctype", func(t *testing.T) {
-		// A session key of an enctype without per-message tokens (single
-		// DES) fails the context at once, naming the enctype.
-		_, err := newContext(&SecurityContext{Flags: DefaultInitFlags},
-			types.EncryptionKey{KeyType: 3, KeyValue: make([]byte, 8)}, nil)
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "enctype 3")
-		assert.Equal(t, errortables.GSSFailure, majorOf(t, err).RoutineError())
+		// A key of an enctype without per-message tokens (single DES,
+		// rc4-hmac-exp) fails the context at once, naming the enctype.
+		for _, kt := range []int32{3, 24} {
+			sc, err := newContext(&SecurityContext{Flags: DefaultInitFlags},
+				types.EncryptionKey{KeyType: kt, KeyValue: make([]byte, 16)}, nil)
+			require.Error(t, err)
+			assert.Nil(t, sc)
+			assert.Contains(t, err.Error(), fmt.Sprintf("enctype %d", kt))
+			assert.Equal(t, errortables.GSSFailure, majorOf(t, err).RoutineError())
+		}
 	})
 }
 
