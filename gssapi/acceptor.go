@@ -16,6 +16,7 @@ import (
 
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
+	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -128,6 +129,9 @@ func NewAcceptorCredentialFromFile(name string, opts ...AcceptorOption) (*Accept
 }
 
 func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCredential, error) {
+	if err := modules.GSSAPI.Refuses(); err != nil {
+		return nil, err // before the keytab is read
+	}
 	s := acceptorSettings{clock: support.SystemClock{}, skew: support.DefaultSkew}
 	for _, o := range opts {
 		o(&s)
