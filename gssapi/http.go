@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -105,8 +106,12 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 	negs := newNegotiations(maxPendingNegotiations, negotiationTTL)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tok, ok := negotiateToken(r)
-			if !ok {
+			tok, why := negotiateToken(r)
+			if tok == nil {
+				if why != "" {
+					support.Trace(r.Context(), log, "negotiate: rejected",
+						slog.String("remote", r.RemoteAddr), slog.String("err", why))
+				}
 				challenge(w, nil)
 				return
 			}
@@ -158,21 +163,30 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 }
 
 // negotiateToken extracts and decodes the token of an
-// "Authorization: Negotiate <base64>" header.
-func negotiateToken(r *http.Request) ([]byte, bool) {
+// "Authorization: Negotiate <base64>" header. Without a token it returns
+// nil and, when the request carried a Negotiate header it cannot use, why.
+func negotiateToken(r *http.Request) ([]byte, string) {
 	h := r.Header.Get("Authorization")
-	if h == "" || len(h) > maxHeader {
-		return nil, false
+	scheme, b64, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Negotiate") {
+		return nil, ""
 	}
-	scheme, b64, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Negotiate") {
-		return nil, false
+	if len(h) > maxHeader {
+		return nil, fmt.Sprintf("Negotiate header of %d bytes over the limit of %d",
+			len(h), maxHeader)
 	}
-	tok, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
-	if err != nil || len(tok) == 0 {
-		return nil, false
+	b64 = strings.TrimSpace(b64)
+	if b64 == "" {
+		return nil, ""
 	}
-	return tok, true
+	tok, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, "Negotiate token is not valid base64"
+	}
+	if len(tok) == 0 {
+		return nil, ""
+	}
+	return tok, ""
 }
 
 // Bounds of the negotiations the middleware remembers between legs.
