@@ -18,6 +18,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -116,7 +117,7 @@ func (c *Client) referencedLocked(t *ServiceTicket, skip string) bool {
 func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName, string, error) {
 	if spn == "" || strings.ContainsAny(spn, "\x00\n") {
 		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
-			fmt.Sprintf("service name %q", spn), nil))
+			"service name "+krbname.Quote(spn), nil))
 	}
 	name, realm := spn, ""
 	if i := strings.LastIndexByte(spn, '@'); i >= 0 {
@@ -126,7 +127,7 @@ func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName,
 	for _, p := range parts {
 		if p == "" {
 			return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
-				fmt.Sprintf("service name %q has an empty component", spn), nil))
+				"service name "+krbname.Quote(spn)+" has an empty component", nil))
 		}
 	}
 	nt := int32(nametype.KRB_NT_PRINCIPAL)
