@@ -57,6 +57,8 @@
 // records (_kerberos.REALM) that MIT consults first are not, so a realm
 // published with URI records alone is not found.
 //
-// BUG(safekrb5): FAST armoring (RFC 6113), PKINIT, S4U and user-to-user
-// exchanges are not implemented.
+// BUG(safekrb5): PKINIT, S4U and user-to-user exchanges are not
+// implemented. FAST (RFC 6113) is, but only when asked for (WithFAST,
+// WithArmor, WithArmorCCache); an AS exchange is armored only with an
+// armor TGT.
 package krb5
