@@ -700,14 +700,9 @@ func (c *Client) checkKDCChallenge(ctx context.Context, fresp *fastResponse,
 	if err := unmarshalSafe("PA-ENCRYPTED-CHALLENGE", b, ed.Unmarshal); err != nil {
 		return err
 	}
-	kk, err := cf2(fast.armorKey, longTerm, "kdcchallengearmor", "challengelongterm")
+	plain, err := decryptKDCChallenge(ed, fast.armorKey, longTerm)
 	if err != nil {
 		return err
-	}
-	defer support.Wipe(kk.KeyValue)
-	plain, err := crypto.DecryptEncPart(ed, kk, keyusage.KEY_USAGE_ENC_CHALLENGE_KDC)
-	if err != nil {
-		return ErrReplyModified.With("the KDC's encrypted challenge does not decrypt", nil)
 	}
 	var ts types.PAEncTSEnc
 	if err := unmarshalSafe("PA-ENC-TS-ENC", plain, ts.Unmarshal); err != nil {
@@ -743,4 +738,25 @@ func (f *fastExchange) openTGSReply(rep []byte, tgsRep *messages.TGSRep) (*fastR
 	tgsRep.CName = resp.finished.CName
 	tgsRep.CRealm = resp.finished.CRealm
 	return resp, nil
+}
+
+// decryptKDCChallenge decrypts the KDC's encrypted challenge with the
+// KDC challenge key, KRB-FX-CF2(armor key, long-term key,
+// "kdcchallengearmor", "challengelongterm"). Heimdal 7's KDC encrypts it
+// in the client challenge key instead (its "clientchallengearmor"
+// variant), which proves as much, so that key is tried next.
+func decryptKDCChallenge(ed types.EncryptedData, armorKey,
+	longTerm types.EncryptionKey) ([]byte, error) {
+	for _, pepper := range []string{"kdcchallengearmor", "clientchallengearmor"} {
+		k, err := cf2(armorKey, longTerm, pepper, "challengelongterm")
+		if err != nil {
+			return nil, err
+		}
+		plain, err := crypto.DecryptEncPart(ed, k, keyusage.KEY_USAGE_ENC_CHALLENGE_KDC)
+		support.Wipe(k.KeyValue)
+		if err == nil {
+			return plain, nil
+		}
+	}
+	return nil, ErrReplyModified.With("the KDC's encrypted challenge does not decrypt", nil)
 }
