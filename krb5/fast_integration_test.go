@@ -143,6 +143,10 @@ func TestFAST(t *testing.T) {
 					as := log.lines("AS-REQ")
 					require.Len(t, as, 2, log.String())
 					assert.Contains(t, as[1], "preauth=true fast=true")
+					kerr := log.lines("KRB-ERROR")
+					require.Len(t, kerr, 1, log.String())
+					assert.Contains(t, kerr[0], "code=25", "PREAUTH_REQUIRED")
+					assert.Contains(t, kerr[0], "fast=true", "from inside FAST")
 					tgs := log.lines("TGS-REP")
 					require.Len(t, tgs, 1, log.String())
 					assert.True(t, strings.HasSuffix(tgs[0],

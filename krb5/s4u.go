@@ -305,7 +305,7 @@ func decodeS4UX509User(b []byte, subkey types.EncryptionKey) (*s4uUserID, error)
 	}); err != nil {
 		return nil, err
 	}
-	raw := explicitInner(msg.UserID)
+	raw := explicitInner(msg.UserID, 0)
 	var id s4uUserID
 	if err := unmarshalSafe("S4UUserID", raw, func(b []byte) error {
 		_, err := asn1.Unmarshal(b, &id)

@@ -355,7 +355,7 @@ func (c *Client) sendTGS(ctx context.Context, s *tgsSend, tgt *ServiceTicket,
 	}
 	kerr, err := parseKRBError(rep)
 	if err == nil && s.fast != nil {
-		kerr, _, err = s.fast.unwrapError(kerr)
+		kerr, _, _, err = s.fast.unwrapError(kerr)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("krb5: TGS exchange: %w", err)
