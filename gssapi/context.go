@@ -3,6 +3,7 @@ package gssapi
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -49,6 +51,7 @@ type SecurityContext struct {
 
 	key        *support.Secret // the context key: a subkey or the session key
 	keyType    int32
+	ck         *kcrypto.Key // the context key with its derived keys
 	initiator  bool
 	sendSeq    uint64
 	recvSeq    uint64
@@ -84,6 +87,12 @@ func (sc *SecurityContext) Credentials() *credentials.Credentials {
 	return id
 }
 
+// Enctype returns the enctype of the context key: the acceptor's subkey,
+// else the initiator's, else the ticket's session key. It decides the
+// per-message token format: RFC 4121's for AES, RFC 1964's for rc4-hmac
+// and des3-cbc-sha1-kd.
+func (sc *SecurityContext) Enctype() int32 { return sc.keyType }
+
 // Delegated reports whether the initiator delegated a credential.
 func (sc *SecurityContext) Delegated() bool { return sc.delegation != nil }
 
@@ -93,6 +102,9 @@ func (sc *SecurityContext) Close() error { return sc.obj.Close() }
 
 func (sc *SecurityContext) release() {
 	sc.key.Destroy()
+	if sc.ck != nil {
+		sc.ck.Wipe()
+	}
 	sc.releaseKeys()
 	if sc.delegation != nil {
 		sc.delegation.Destroy()
@@ -107,6 +119,11 @@ func newContext(sc *SecurityContext, key types.EncryptionKey, delegation []byte)
 		return nil, err
 	}
 	sc.key, sc.keyType = s, key.KeyType
+	if sc.ck, err = kcrypto.NewKey(key.KeyType, key.KeyValue); err != nil {
+		s.Destroy()
+		return nil, gssErr(errortables.GSSFailure, nil, fmt.Sprintf(
+			"context key of enctype %d", key.KeyType), err)
+	}
 	sc.seq.init(sc.sendSeq, sc.recvSeq, sc.Flags, sc.cfx())
 	if len(delegation) > 0 {
 		if sc.delegation, err = support.NewSecret(delegation); err != nil {

@@ -126,7 +126,9 @@ func (a clientArmor) armorTGT(ctx context.Context, realm string,
 	if err := a.c.obj.Enter(); err != nil {
 		return nil, nil, fmt.Errorf("krb5: FAST armor client: %w", err)
 	}
-	t, err := a.c.realmTGT(a.c.pin(ctx), realm)
+	ctx, unpin := a.c.pin(ctx)
+	t, err := a.c.realmTGT(ctx, realm)
+	unpin()
 	if err != nil {
 		a.c.obj.Leave()
 		return nil, nil, fmt.Errorf("krb5: FAST armor client: %w", err)

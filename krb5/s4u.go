@@ -96,7 +96,8 @@ func (c *Client) ImpersonateUser(ctx context.Context, user string,
 		return nil, err
 	}
 	defer c.obj.Leave()
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	var s impersonateSettings
 	for _, o := range opts {
 		o(&s)
@@ -364,7 +365,8 @@ func (i *Impersonation) ServiceTicket(ctx context.Context, spn string) (*Service
 		return nil, err
 	}
 	defer c.obj.Leave()
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	sname, srealm, err := c.parseSPN(ctx, spn)
 	if err != nil {
 		return nil, err
