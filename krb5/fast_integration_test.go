@@ -147,6 +147,9 @@ func TestFAST(t *testing.T) {
 					require.Len(t, kerr, 1, log.String())
 					assert.Contains(t, kerr[0], "code=25", "PREAUTH_REQUIRED")
 					assert.Contains(t, kerr[0], "fast=true", "from inside FAST")
+					signed := log.lines(`"KDC signed the request (enc-pa-rep)"`)
+					require.Len(t, signed, 1, log.String())
+					assert.Contains(t, signed[0], "fast-offered=true")
 					tgs := log.lines("TGS-REP")
 					require.Len(t, tgs, 1, log.String())
 					assert.True(t, strings.HasSuffix(tgs[0],

@@ -2,6 +2,7 @@ package krb5
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -235,4 +236,53 @@ func TestFastOnly(t *testing.T) {
 	assert.True(t, fastOnly(pa(patype.PA_FX_FAST, patype.PA_ETYPE_INFO2)))
 	assert.False(t, fastOnly(pa(patype.PA_FX_FAST, patype.PA_ENC_TIMESTAMP)))
 	assert.False(t, fastOnly(pa(patype.PA_ETYPE_INFO2)))
+}
+
+// TestEncPARep checks the KDC's signature of the request (RFC 6806
+// section 11): with the enc-pa-rep flag the checksum must cover the
+// request as sent.
+func TestEncPARep(t *testing.T) {
+	sent := []byte("the AS-REQ as sent")
+	reply := types.EncryptionKey{KeyType: 18, KeyValue: bytes.Repeat([]byte{9}, 32)}
+	sign := func(b []byte) []byte {
+		ck, err := makeChecksum(reply, keyusage.KEY_USAGE_AS_REQ, b)
+		require.NoError(t, err)
+		out, err := asn1.Marshal(ck)
+		require.NoError(t, err)
+		return out
+	}
+	flagged := types.NewKrbFlags()
+	types.SetFlag(&flagged, 15)
+	cfg, err := ParseConfig("t", []byte("[libdefaults]\n default_realm = R.TEST\n"))
+	require.NoError(t, err)
+	c, err := NewWithPassword("alice", "R.TEST", "pw", cfg, DisableAutoRenew())
+	require.NoError(t, err)
+	defer c.Close()
+	tests := []struct {
+		name  string
+		flags asn1.BitString
+		pa    []byte
+		want  error
+	}{
+		{"signed", flagged, sign(sent), nil},
+		{"not asked", types.NewKrbFlags(), nil, nil},
+		{"other request", flagged, sign([]byte("another request")), ErrReplyModified},
+		{"flag without padata", flagged, nil, ErrReplyModified},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			part := &messages.EncKDCRepPart{Flags: tc.flags}
+			if tc.pa != nil {
+				part.EncPAData = types.PADataSequence{{PADataType: patype.PA_REQ_ENC_PA_REP,
+					PADataValue: tc.pa}}
+			}
+			err := c.checkASReply(context.Background(), part, reply, reply, nil,
+				asState{sent: sent})
+			if tc.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tc.want)
+		})
+	}
 }

@@ -111,10 +111,14 @@ func TestKvnoS4UProxyHeimdal(t *testing.T) {
 	cc := filepath.Join(t.TempDir(), "svc")
 	code, _, stderr := runHeimdal(t, "kinit", "-k", "-t", h.Keytab, "-c", cc, h.Service)
 	require.Equal(t, 0, code, stderr)
-	code, out, stderr := runHeimdal(t, "kvno", "-c", cc, "-I", h.User, "-P",
-		"HTTP/target.localhost")
-	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, "HTTP/target.localhost@"+h.Name+": kvno = 1\n", out)
+	for _, user := range [][]string{{"-I", h.User}, {"-U", h.UserPrincipal}} {
+		t.Run(user[0], func(t *testing.T) {
+			args := append([]string{"kvno", "-c", cc}, user...)
+			code, out, stderr := runHeimdal(t, append(args, "-P", "HTTP/target.localhost")...)
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, "HTTP/target.localhost@"+h.Name+": kvno = 1\n", out)
+		})
+	}
 }
 
 func runHeimdal(t *testing.T, args ...string) (int, string, string) {
