@@ -379,10 +379,7 @@ func (i *Impersonation) ServiceTicket(ctx context.Context, spn string) (*Service
 	if t := i.cached(key); t != nil {
 		return t, nil
 	}
-	v, err, _ := i.fetches.Do(key, func() (any, error) {
-		if t := i.cached(key); t != nil {
-			return t, nil
-		}
+	return fetchOnce(&i.fetches, key, i.cached, func() (*ServiceTicket, error) {
 		tgt, err := c.freshTGT(ctx)
 		if err != nil {
 			return nil, err
@@ -401,10 +398,6 @@ func (i *Impersonation) ServiceTicket(ctx context.Context, spn string) (*Service
 		i.proxies[key] = t
 		return t, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*ServiceTicket), nil
 }
 
 func (i *Impersonation) cached(key string) *ServiceTicket {

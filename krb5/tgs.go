@@ -17,6 +17,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/patype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -48,11 +49,7 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 		c.trace(ctx, "service ticket cache hit", "server", key)
 		return t, nil
 	}
-	// Concurrent misses for one service share one TGS exchange.
-	v, err, _ := c.fetches.Do(key, func() (any, error) {
-		if t := c.cached(key); t != nil {
-			return t, nil
-		}
+	return fetchOnce(&c.fetches, key, c.cached, func() (*ServiceTicket, error) {
 		tgt, err := c.freshTGT(ctx)
 		if err != nil {
 			return nil, err
@@ -68,6 +65,19 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 			c.storeLocked(canon, t)
 		}
 		return t, nil
+	})
+}
+
+// fetchOnce returns the ticket cached under key or, on a miss, the one
+// fetch gets and caches. Concurrent misses for one key share one fetch,
+// so one exchange with the KDC.
+func fetchOnce(g *singleflight.Group, key string, cached func(string) *ServiceTicket,
+	fetch func() (*ServiceTicket, error)) (*ServiceTicket, error) {
+	v, err, _ := g.Do(key, func() (any, error) {
+		if t := cached(key); t != nil {
+			return t, nil
+		}
+		return fetch()
 	})
 	if err != nil {
 		return nil, err
