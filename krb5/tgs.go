@@ -474,7 +474,9 @@ func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.P
 			}
 			auth.SubKey = s.subkey
 		}
-		if c.settings.fast && withSubkey {
+		// FAST in a TGS exchange is opportunistic: a session key whose
+		// enctype has no KRB-FX-CF2 here (des3) goes without it.
+		if c.settings.fast && withSubkey && prfKeySize(key.KeyType) != 0 {
 			if s.fast, err = tgsFAST(s.subkey, key); err != nil {
 				return fmt.Errorf("krb5: TGS exchange: FAST: %w", err)
 			}
