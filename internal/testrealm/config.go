@@ -31,6 +31,9 @@ func (r *Realm) kdcConf() string {
 	fmt.Fprintf(&b, "[kdcdefaults]\n")
 	fmt.Fprintf(&b, "\tkdc_ports = %s\n", kdcAddr)
 	fmt.Fprintf(&b, "\tkdc_tcp_ports = %s\n", kdcAddr)
+	if r.maxDgram > 0 {
+		fmt.Fprintf(&b, "\tkdc_max_dgram_reply_size = %d\n", r.maxDgram)
+	}
 	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
 	fmt.Fprintf(&b, "\t\tdatabase_name = %s/principal\n", r.Dir)
 	fmt.Fprintf(&b, "\t\tkey_stash_file = %s/stash\n", r.Dir)

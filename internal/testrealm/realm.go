@@ -42,6 +42,11 @@ type Options struct {
 	// too: a KDC answers a request for a host-based service it does not
 	// hold, whose host maps to another realm, with a referral there.
 	DomainRealm map[string]string
+	// MaxDatagramReply, when above 0, is the KDC's
+	// kdc_max_dgram_reply_size: replies longer than that many bytes are
+	// answered over UDP with KRB_ERR_RESPONSE_TOO_BIG, as Active
+	// Directory answers its larger replies, so clients retry over TCP.
+	MaxDatagramReply int
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -85,6 +90,7 @@ type Realm struct {
 
 	log         io.Writer
 	domainRealm map[string]string
+	maxDgram    int
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -111,6 +117,7 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 		log:     opts.Log,
 	}
 	r.domainRealm = opts.DomainRealm
+	r.maxDgram = opts.MaxDatagramReply
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}
