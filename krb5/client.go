@@ -140,6 +140,12 @@ func newClient(username, realm string, cfg *config.Config, opts []Option) (*Clie
 	for _, o := range opts {
 		o(&c.settings)
 	}
+	if c.settings.enterprise {
+		c.cname = types.PrincipalName{
+			NameType:   nametype.KRB_NT_ENTERPRISE,
+			NameString: []string{username},
+		}
+	}
 	obj, err := clientKind.NewObject(c.release)
 	if err != nil {
 		return nil, err
