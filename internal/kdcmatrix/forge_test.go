@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/asn1tools"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
@@ -88,7 +89,7 @@ func forgeTicket(t *testing.T, st *krb5.ServiceTicket, kt *krb5.Keytab,
 			alterPAC(t, &part, key, resign)
 			b, err := asn1.Marshal(part)
 			require.NoError(t, err)
-			b = appTag(b, asnAppTag.EncTicketPart)
+			b = asn1tools.AddASNAppTag(b, asnAppTag.EncTicketPart)
 			tkt.EncPart, err = crypto.GetEncryptedData(b, key,
 				keyusage.KDC_REP_TICKET, tkt.EncPart.KVNO)
 			return err
@@ -147,18 +148,4 @@ func alteredPAC(t *testing.T, raw []byte, key types.EncryptionKey,
 	require.NoError(t, err)
 	copy(out[sb.Offset+4:], sum[:len(p.ServerChecksum.Value)])
 	return out
-}
-
-// appTag wraps DER bytes in an [APPLICATION n] constructed tag.
-func appTag(b []byte, n int) []byte {
-	out := []byte{0x60 | byte(n)}
-	switch l := len(b); {
-	case l < 0x80:
-		out = append(out, byte(l))
-	case l < 0x100:
-		out = append(out, 0x81, byte(l))
-	default:
-		out = append(out, 0x82, byte(l>>8), byte(l))
-	}
-	return append(out, b...)
 }

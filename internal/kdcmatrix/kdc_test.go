@@ -153,10 +153,17 @@ func startMIT(t *testing.T) *kdc {
 		{name: r.User, want: r.UserPrincipal},
 	}
 	k.canonical = caseSensitive(k)
-	k.kinit = func(ctx context.Context, cc string) error {
-		return r.Kinit(ctx, "FILE:"+cc, r.UserPrincipal, r.Password)
-	}
+	k.kinit = kinitWith(r, r.UserPrincipal, r.Password)
 	return k
+}
+
+// kinitWith returns a kdc.kinit running the kinit of a harness.
+func kinitWith(r interface {
+	Kinit(ctx context.Context, cc, principal, password string) error
+}, principal, password string) func(context.Context, string) error {
+	return func(ctx context.Context, cc string) error {
+		return r.Kinit(ctx, "FILE:"+cc, principal, password)
+	}
 }
 
 // startHeimdal starts a Heimdal realm with kpasswdd, a user keytab and a
@@ -200,9 +207,7 @@ func startHeimdal(t *testing.T) *kdc {
 			"matches the realm part exactly and knows no UPN suffixes"},
 	}
 	k.canonical = caseSensitive(k)
-	k.kinit = func(ctx context.Context, cc string) error {
-		return r.Kinit(ctx, "FILE:"+cc, r.UserPrincipal, r.Password)
-	}
+	k.kinit = kinitWith(r, r.UserPrincipal, r.Password)
 	return k
 }
 
