@@ -138,6 +138,7 @@ func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCre
 		replay: newReplayCache(s.capacity), watch: s.watch,
 		signal: s.signal, notify: s.notify, pac: s.pac}
 	ac.keys.clock, ac.keys.grace = s.clock, s.grace
+	ac.keys.eager = s.watch > 0
 	if s.principal != "" {
 		name, realm := splitPrincipal(s.principal)
 		ac.only, ac.realm = &name, realm
@@ -201,9 +202,11 @@ func (ac *AcceptorCredential) expireLoop(ctx context.Context) {
 	}
 }
 
-// Close stops the replay cache's goroutine and waits for it, and for the
-// accepts in flight. Later accepts fail with ErrClosed. The keytab is the
-// caller's and stays open.
+// Close stops the credential's goroutine and waits for it, and for the
+// accepts and reloads in flight. Later calls fail with ErrClosed. A
+// keytab passed to NewAcceptorCredential is the caller's and stays open;
+// the keys a credential read from a file are wiped once no security
+// context established with them is left open.
 func (ac *AcceptorCredential) Close() error { return ac.obj.Close() }
 
 func (ac *AcceptorCredential) release() {
@@ -236,7 +239,7 @@ type accepted struct {
 	ctime       time.Time
 	cusec       int
 	seq         int64
-	keys        *keySet             // the key set the ticket decrypted with, pinned
+	keys        *keyVersion         // the key set the ticket decrypted with, pinned
 	ticketKey   ticketKey           // which of its keys, for the PAC
 	sessionKey  types.EncryptionKey // wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
@@ -246,7 +249,7 @@ type accepted struct {
 }
 
 func (a *accepted) wipe() {
-	a.keys.unpin()
+	a.keys.Unpin()
 	a.keys = nil
 	support.Wipe(a.sessionKey.KeyValue)
 	support.Wipe(a.subkey.KeyValue)
@@ -305,7 +308,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	defer support.Wipe(plain)
 	var part messages.EncTicketPart
 	if err := part.Unmarshal(plain); err != nil {
-		ks.unpin()
+		ks.Unpin()
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
 			"ticket's encrypted part does not decode", nil)
 	}

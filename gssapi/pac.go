@@ -108,7 +108,7 @@ func (sc *SecurityContext) decodePAC() (*pac.PAC, error) {
 		return nil, ErrClosed
 	}
 	k := sc.pacInfo.key
-	err = ks.kt.UseKey(sc.Server, sc.ServerRealm, k.kvno, k.etype,
+	err = ks.Value().kt.UseKey(sc.Server, sc.ServerRealm, k.kvno, k.etype,
 		func(key types.EncryptionKey, _ uint32) error {
 			return p.VerifyServerChecksum(key)
 		})

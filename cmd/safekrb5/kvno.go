@@ -42,7 +42,7 @@ func kvno(e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "%s: kvno = %d\n", t.ServerName(), t.Ticket.EncPart.KVNO)
 	}
-	if err := c.WriteCCache(*ccName); err != nil {
+	if err := c.UpdateCCache(*ccName); err != nil {
 		return err
 	}
 	if failed {

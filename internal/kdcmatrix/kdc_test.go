@@ -121,7 +121,8 @@ func randomPassword(t *testing.T) string {
 func startMIT(t *testing.T) *kdc {
 	t.Helper()
 	r := testrealm.ForTest(t, testrealm.Options{Kadmind: true,
-		MaxDatagramReply: maxDatagramReply})
+		KDCDefaults: map[string]string{
+			"kdc_max_dgram_reply_size": strconv.Itoa(maxDatagramReply)}})
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	k := &kdc{
