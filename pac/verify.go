@@ -8,6 +8,8 @@ import (
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 )
 
 // Checksum types that sign PACs (MS-PAC section 2.8; RFC 3961, 3962,
@@ -139,22 +141,23 @@ func verifyChecksum(which BufferType, sig *Signature, key types.EncryptionKey,
 			"the checksum needs a key of enctype %d, not %d", spec.etype,
 			key.KeyType))
 	}
-	et, err := crypto.GetChksumEtype(sig.Type)
-	if err != nil {
-		return fail(ErrChecksumType, "no implementation")
+	if spec.etype == 0 {
+		// HMAC-MD5 (RFC 4757 section 4) over whatever key it is given.
+		var rc4 crypto.RC4HMAC
+		sum, err := rc4.GetChecksumHash(key.KeyValue, data, keyUsagePAC)
+		if err != nil || !hmac.Equal(sum[:min(len(sum), spec.size)], sig.Value) {
+			return fail(ErrBadChecksum, "")
+		}
+		return nil
 	}
-	if spec.etype != 0 && len(key.KeyValue) != et.GetKeyByteSize() {
+	k, err := kcrypto.NewKey(spec.etype, key.KeyValue)
+	if err != nil {
 		return fail(ErrChecksumType, fmt.Sprintf("a key of %d bytes for "+
 			"enctype %d", len(key.KeyValue), key.KeyType))
 	}
-	sum, err := et.GetChecksumHash(key.KeyValue, data, keyUsagePAC)
-	if err != nil {
-		return fail(ErrBadChecksum, "computing the checksum failed")
-	}
-	if len(sum) > spec.size {
-		sum = sum[:spec.size]
-	}
-	if !hmac.Equal(sum, sig.Value) {
+	defer k.Wipe()
+	if good, err := k.VerifyChecksum(sig.Value, keyUsagePAC, data); err != nil ||
+		!good {
 		return fail(ErrBadChecksum, "")
 	}
 	return nil
