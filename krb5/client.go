@@ -73,7 +73,7 @@ type Client struct {
 	// read last and their state then.
 	configMu    sync.Mutex
 	configPaths []string
-	configFiles *filewatch.Snapshot
+	configFiles filewatch.Watch
 	// configStop and configDone stop and wait for the goroutine that
 	// reloads the configuration (WithConfigReload); nil without one.
 	configStop context.CancelFunc
