@@ -2,6 +2,8 @@ package gssapi
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"expvar"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/krb5"
+	"github.com/safekrb5/safekrb5/support"
 )
 
 // These tests forge tickets with gokrb5 from keys they put in keytab
@@ -646,6 +649,18 @@ func TestKeytabInModuleStats(t *testing.T) {
 	v := find()
 	require.NotNil(t, v)
 	assert.Equal(t, "keytab", v.Kind)
+
+	// The same, as published for /debug/vars.
+	require.NoError(t, support.PublishExpvar("safekrb5_keyring_test"))
+	var vars map[string]support.Stats
+	require.NoError(t, json.Unmarshal(
+		[]byte(expvar.Get("safekrb5_keyring_test").String()), &vars))
+	require.Contains(t, vars, "gssapi")
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var want lifecycle.VersionsStats
+	require.NoError(t, json.Unmarshal(b, &want))
+	assert.Contains(t, vars["gssapi"].Versions, want)
 	assert.Equal(t, uint64(2), v.Current)
 	require.Len(t, v.Versions, 2)
 	assert.Equal(t, 1, v.Versions[0].Pins, "the context pins generation 1")
