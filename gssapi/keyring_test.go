@@ -3,8 +3,8 @@ package gssapi
 import (
 	"encoding/binary"
 	"encoding/json"
-	"expvar"
 	"errors"
+	"expvar"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,6 +111,14 @@ func (f *forgeKeys) replace(b []byte) {
 // valid at now.
 func (f *forgeKeys) token(kvno int, now time.Time) []byte {
 	f.t.Helper()
+	return f.tokens(kvno, 1, now)[0]
+}
+
+// tokens forges n AP-REQ tokens with one ticket under kvno's key, valid
+// at now, whose authenticators differ in time, so that none replays
+// another.
+func (f *forgeKeys) tokens(kvno, n int, now time.Time) [][]byte {
+	f.t.Helper()
 	cname := types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "alice")
 	sname := types.NewPrincipalName(nametype.KRB_NT_SRV_HST, forgeService)
 	now = now.UTC()
@@ -120,16 +128,21 @@ func (f *forgeKeys) token(kvno int, now time.Time) []byte {
 	require.NoError(f.t, err)
 	ck := make([]byte, 24)
 	binary.LittleEndian.PutUint32(ck, 16)
-	auth := types.Authenticator{AVNO: 5, CRealm: forgeRealm, CName: cname,
-		Cksum: types.Checksum{CksumType: gssChecksumType, Checksum: ck},
-		CTime: now.Truncate(time.Second), Cusec: now.Nanosecond() / 1000}
-	ap, err := messages.NewAPReq(tkt, skey, auth)
-	require.NoError(f.t, err)
-	b, err := ap.Marshal()
-	require.NoError(f.t, err)
-	tok, err := krb5Token(tokAPReq, b)
-	require.NoError(f.t, err)
-	return tok
+	out := make([][]byte, 0, n)
+	for i := range n {
+		at := now.Add(-time.Duration(i) * time.Microsecond)
+		auth := types.Authenticator{AVNO: 5, CRealm: forgeRealm, CName: cname,
+			Cksum: types.Checksum{CksumType: gssChecksumType, Checksum: ck},
+			CTime: at.Truncate(time.Second), Cusec: at.Nanosecond() / 1000}
+		ap, err := messages.NewAPReq(tkt, skey, auth)
+		require.NoError(f.t, err)
+		b, err := ap.Marshal()
+		require.NoError(f.t, err)
+		tok, err := krb5Token(tokAPReq, b)
+		require.NoError(f.t, err)
+		out = append(out, tok)
+	}
+	return out
 }
 
 // accept accepts a token for kvno and returns the context.
