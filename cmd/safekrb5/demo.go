@@ -106,10 +106,12 @@ func (d *demoRun) run(ctx context.Context) error {
 		{"serve Negotiate-protected HTTP on loopback", d.serve},
 		{"GET with our Negotiate client", d.ourGet},
 		{"GET with curl --negotiate (MIT's GSS-API)", d.curlGet},
+		{"rotate the service key under load", d.rotateKey},
 		{"shut down gracefully with requests in flight", d.shutdown},
 		{"new work after shutdown is refused", d.refused},
 		{"stop the realm and remove what the demo made", d.stopRealm},
 	}
+	d.st.total = len(steps)
 	for _, s := range steps {
 		if err := d.st.step(s.name, func() (string, error) { return s.f(ctx) }); err != nil {
 			return err
