@@ -375,3 +375,32 @@ func TestCCacheRewrittenByKinit(t *testing.T) {
 		})
 	}
 }
+
+// TestCCacheCollectionFollowsPrimary: a client made from a DIR
+// collection by its primary follows a change of primary member, as
+// kswitch makes, to the newer TGT kinit put in the other member.
+func TestCCacheCollectionFollowsPrimary(t *testing.T) {
+	r := testRealm(t)
+	ctx := ctxT(t)
+	dir := t.TempDir()
+	kinit(t, r, "DIR::"+filepath.Join(dir, "tkt1"), r.User, r.Password,
+		"-l", "1h")
+	kinit(t, r, "DIR::"+filepath.Join(dir, "tkt2"), r.User, r.Password,
+		"-l", "2h")
+	primary := filepath.Join(dir, "primary")
+	require.NoError(t, os.WriteFile(primary, []byte("tkt1\n"), 0o600))
+	c, err := krb5.NewFromCCache("DIR:"+dir, realmConfig(t, r))
+	require.NoError(t, err)
+	defer c.Close()
+	first, err := c.TGT()
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(primary+".new", []byte("tkt2\n"), 0o600))
+	require.NoError(t, os.Rename(primary+".new", primary))
+	_, err = c.ServiceTicket(ctx, r.Service)
+	require.NoError(t, err)
+	second, err := c.TGT()
+	require.NoError(t, err)
+	assert.True(t, second.EndTime.After(first.EndTime),
+		"the new primary's TGT was taken")
+}
