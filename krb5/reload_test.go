@@ -132,18 +132,38 @@ func TestReloadConfig(t *testing.T) {
 	assert.Same(t, good, c.Config())
 }
 
-// countingKDCs puts a fault proxy before each KDC, to count the
-// requests each one gets.
-func countingKDCs(t *testing.T, kdcs ...string) []*faultproxy.Proxy {
+// twoKDCs starts a second KDC of the realm and puts a fault proxy
+// before each of the two, to count the requests each one gets.
+func twoKDCs(t *testing.T, r *testrealm.Realm) (one, two *faultproxy.Proxy) {
 	t.Helper()
+	second, err := r.AddKDC(ctxT(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { second.Stop() })
 	var out []*faultproxy.Proxy
-	for _, k := range kdcs {
+	for _, k := range []string{kdcAddr(r), second.Addr} {
 		p, err := faultproxy.Start(k, faultproxy.Fault{})
 		require.NoError(t, err)
 		t.Cleanup(func() { p.Close() })
 		out = append(out, p)
 	}
-	return out
+	return out[0], out[1]
+}
+
+// watchingClient makes a password client from f that watches f's files
+// and reports every reload on the channel returned.
+func watchingClient(t *testing.T, r *testrealm.Realm,
+	f *confFiles) (*krb5.Client, <-chan error) {
+	t.Helper()
+	cfg, err := krb5.LoadConfigFile(f.main)
+	require.NoError(t, err)
+	notes := make(chan error, 8)
+	c, err := krb5.NewWithPassword(r.User, r.Name, r.Password, cfg,
+		krb5.DisableAutoRenew(), krb5.WithConfigReload(krb5.ConfigReload{
+			Files: []string{f.main}, Watch: 5 * time.Millisecond,
+			Notify: func(err error) { notes <- err },
+		}))
+	require.NoError(t, err)
+	return c, notes
 }
 
 // TestConfigGainsAndLosesKDC: logins run without pause while the
@@ -155,23 +175,11 @@ func countingKDCs(t *testing.T, kdcs ...string) []*faultproxy.Proxy {
 func TestConfigGainsAndLosesKDC(t *testing.T) {
 	r := testRealm(t)
 	ctx := ctxT(t)
-	second, err := r.AddKDC(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { second.Stop() })
-	kdcs := countingKDCs(t, kdcAddr(r), second.Addr)
-	one, two := kdcs[0], kdcs[1]
+	one, two := twoKDCs(t, r)
 	opt := goleak.IgnoreCurrent()
 	defer goleak.VerifyNone(t, opt)
 	f := newConfFiles(t, r, one.Addr())
-	cfg, err := krb5.LoadConfigFile(f.main)
-	require.NoError(t, err)
-	notes := make(chan error, 8)
-	c, err := krb5.NewWithPassword(r.User, r.Name, r.Password, cfg,
-		krb5.DisableAutoRenew(), krb5.WithConfigReload(krb5.ConfigReload{
-			Files: []string{f.main}, Watch: 5 * time.Millisecond,
-			Notify: func(err error) { notes <- err },
-		}))
-	require.NoError(t, err)
+	c, notes := watchingClient(t, r, f)
 	defer c.Close()
 
 	// Each worker reports every login it finishes on done, which holds
@@ -250,7 +258,7 @@ func TestConfigGainsAndLosesKDC(t *testing.T) {
 
 	f.write("[realms]\n " + r.Name + " = {\n  kdc = " + one.Addr() +
 		"\n  = nothing\n }\n")
-	err = <-notes
+	err := <-notes
 	var re *krb5.ConfigReloadError
 	require.ErrorAs(t, err, &re, "an unparsable file is reported")
 	assert.Contains(t, err.Error(), f.realms+":4:")
@@ -272,22 +280,10 @@ func TestConfigGainsAndLosesKDC(t *testing.T) {
 func TestConfigInFlightKeepsItsConfig(t *testing.T) {
 	r := testRealm(t)
 	ctx := ctxT(t)
-	second, err := r.AddKDC(ctx)
-	require.NoError(t, err)
-	t.Cleanup(func() { second.Stop() })
-	kdcs := countingKDCs(t, kdcAddr(r), second.Addr)
-	old, cur := kdcs[0], kdcs[1]
+	old, cur := twoKDCs(t, r)
 	old.Set(faultproxy.Fault{Kind: faultproxy.Hold})
 	f := newConfFiles(t, r, old.Addr())
-	cfg, err := krb5.LoadConfigFile(f.main)
-	require.NoError(t, err)
-	notes := make(chan error, 2)
-	c, err := krb5.NewWithPassword(r.User, r.Name, r.Password, cfg,
-		krb5.DisableAutoRenew(), krb5.WithConfigReload(krb5.ConfigReload{
-			Files: []string{f.main}, Watch: 5 * time.Millisecond,
-			Notify: func(err error) { notes <- err },
-		}))
-	require.NoError(t, err)
+	c, notes := watchingClient(t, r, f)
 	defer c.Close()
 	inFlight := make(chan error, 1)
 	go func() { inFlight <- c.Login(ctx) }()
