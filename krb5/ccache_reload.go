@@ -12,6 +12,11 @@ import (
 	"github.com/safekrb5/safekrb5/internal/filewatch"
 )
 
+// BUG(safekrb5): a client made from a credential cache reads the file
+// again only when it needs its TGT (Login, or a service ticket it does
+// not hold yet): service tickets it already holds stay in use after
+// another process destroyed or replaced the cache, until they expire.
+
 // watchCCache records the cache file a client was made from, and its
 // state taken before it was read, so that a rewrite by another process,
 // even one made while it was read, is picked up. For a DIR collection

@@ -53,11 +53,6 @@
 // takes two AS exchanges with pre-authentication, waits twice. Lower
 // WithKDCTimeout or list a healthy KDC first.
 //
-// BUG(safekrb5): a client made from a credential cache reads the file
-// again only when it needs its TGT (Login, or a service ticket it does
-// not hold yet): service tickets it already holds stay in use after
-// another process destroyed or replaced the cache, until they expire.
-//
 // BUG(safekrb5): FAST armoring (RFC 6113), PKINIT, S4U and user-to-user
 // exchanges are not implemented.
 package krb5
