@@ -5,7 +5,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: all deps build vet test demo bench
+.PHONY: all deps build vet test demo bench fuzz
 
 all: build
 
@@ -24,6 +24,8 @@ test: deps vet
 demo: deps
 	$(GO) run ./cmd/safekrb5 demo
 
-# Benchmarks in interleaved rounds; prints the ratios BENCHMARKS.md quotes.
-bench:
+# Every benchmark in interleaved rounds against gokrb5 and MIT krb5; writes
+# BENCHMARKS.md and BENCHMARKS.svg. ROUNDS, PEER_N and SLOW_N tune it (see
+# scripts/bench.sh).
+bench: deps
 	./scripts/bench.sh

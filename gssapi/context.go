@@ -3,6 +3,7 @@ package gssapi
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -33,8 +35,14 @@ type SecurityContext struct {
 	ClientRealm string
 	Server      types.PrincipalName
 	ServerRealm string
-	// Flags are the GSS flags the initiator asked for and, on the
-	// initiator's side, the ones it got.
+	// Flags are the GSS flags of the context (RFC 2744 section 5.19).
+	// On the initiator's side they are those it got: what it asked
+	// for, without FlagDeleg (and FlagDelegPolicy) when it delegated
+	// nothing, and with FlagConf and FlagInteg, which a Kerberos
+	// context always offers. On the acceptor's side they are those the
+	// initiator's authenticator carries, with FlagMutual when the
+	// AP-REQ asked for mutual authentication either way and FlagDeleg
+	// only when a credential came with it.
 	Flags uint32
 	// AuthTime and EndTime come from the ticket; the context expires
 	// with it.
@@ -49,6 +57,7 @@ type SecurityContext struct {
 
 	key        *support.Secret // the context key: a subkey or the session key
 	keyType    int32
+	ck         *kcrypto.Key // the context key with its derived keys
 	initiator  bool
 	sendSeq    uint64
 	recvSeq    uint64
@@ -84,6 +93,12 @@ func (sc *SecurityContext) Credentials() *credentials.Credentials {
 	return id
 }
 
+// Enctype returns the enctype of the context key: the acceptor's subkey,
+// else the initiator's, else the ticket's session key. It decides the
+// per-message token format: RFC 4121's for AES, RFC 1964's for rc4-hmac
+// and des3-cbc-sha1-kd.
+func (sc *SecurityContext) Enctype() int32 { return sc.keyType }
+
 // Delegated reports whether the initiator delegated a credential.
 func (sc *SecurityContext) Delegated() bool { return sc.delegation != nil }
 
@@ -93,6 +108,9 @@ func (sc *SecurityContext) Close() error { return sc.obj.Close() }
 
 func (sc *SecurityContext) release() {
 	sc.key.Destroy()
+	if sc.ck != nil {
+		sc.ck.Wipe()
+	}
 	sc.releaseKeys()
 	if sc.delegation != nil {
 		sc.delegation.Destroy()
@@ -107,6 +125,11 @@ func newContext(sc *SecurityContext, key types.EncryptionKey, delegation []byte)
 		return nil, err
 	}
 	sc.key, sc.keyType = s, key.KeyType
+	if sc.ck, err = kcrypto.NewKey(key.KeyType, key.KeyValue); err != nil {
+		s.Destroy()
+		return nil, gssErr(errortables.GSSFailure, nil, fmt.Sprintf(
+			"context key of enctype %d", key.KeyType), err)
+	}
 	sc.seq.init(sc.sendSeq, sc.recvSeq, sc.Flags, sc.cfx())
 	if len(delegation) > 0 {
 		if sc.delegation, err = support.NewSecret(delegation); err != nil {
@@ -206,6 +229,9 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		Flags: a.flags, AuthTime: a.authTime, EndTime: a.endTime,
 		AuthorizationData: a.authzData,
 		recvSeq:           uint64(uint32(a.seq)),
+	}
+	if a.mutual {
+		sc.Flags |= FlagMutual
 	}
 	var out []byte
 	if a.mutual || viaSPNEGO {

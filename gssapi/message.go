@@ -1,7 +1,6 @@
 package gssapi
 
 import (
-	"crypto/hmac"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -216,6 +215,9 @@ func (sc *SecurityContext) checkFlags(f byte) error {
 // callers already inside a call on the context (SPNEGO's mechListMIC,
 // RFC 4178 section 5).
 func (sc *SecurityContext) mic(msg []byte) ([]byte, error) {
+	if !sc.cfx() {
+		return sc.micV1(msg)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return nil, err
@@ -227,20 +229,18 @@ func (sc *SecurityContext) mic(msg []byte) ([]byte, error) {
 	copy(tok[3:8], []byte{0xff, 0xff, 0xff, 0xff, 0xff})
 	binary.BigEndian.PutUint64(tok[8:16], sc.seq.nextSend())
 
-	var sum []byte
-	err = sc.key.Use(func(k []byte) error {
-		var err error
-		sum, err = et.GetChecksumHash(k, concat(msg, tok), usage)
-		return err
-	})
+	tok, err = sc.ck.Checksum(tok, usage, msg, tok[:cfxHeaderLen])
 	if err != nil {
 		return nil, gssErr(errortables.GSSFailure, nil, "computing the MIC", err)
 	}
-	return append(tok, sum...), nil
+	return tok, nil
 }
 
 // verifyMIC checks a MIC token without the lifecycle guard.
 func (sc *SecurityContext) verifyMIC(msg, tok []byte) error {
+	if !sc.cfx() {
+		return sc.verifyMICV1(msg, tok)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return err
@@ -267,17 +267,11 @@ func (sc *SecurityContext) verifyMIC(msg, tok []byte) error {
 	}
 
 	_, usage := sc.usages(true)
-	hdr := tok[:cfxHeaderLen]
-	var want []byte
-	err = sc.key.Use(func(k []byte) error {
-		var err error
-		want, err = et.GetChecksumHash(k, concat(msg, hdr), usage)
-		return err
-	})
+	ok, err := sc.ck.VerifyChecksum(tok[cfxHeaderLen:], usage, msg, tok[:cfxHeaderLen])
 	if err != nil {
 		return gssErr(errortables.GSSFailure, nil, "computing the MIC", err)
 	}
-	if !hmac.Equal(want, tok[cfxHeaderLen:]) {
+	if !ok {
 		return badSig(nil, "MIC does not match the message")
 	}
 	seq := binary.BigEndian.Uint64(tok[8:16])
@@ -288,12 +282,17 @@ func (sc *SecurityContext) verifyMIC(msg, tok []byte) error {
 // unrotated (RRC 0) and, when sealed, without filler (EC 0): AES in CTS
 // mode needs no padding.
 func (sc *SecurityContext) wrap(msg []byte, conf bool) ([]byte, error) {
+	if !sc.cfx() {
+		return sc.wrapV1(msg, conf)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return nil, err
 	}
 	seal, _ := sc.usages(false)
-	hdr := make([]byte, cfxHeaderLen)
+	n := cfxHeaderLen + len(msg) + cfxHeaderLen + sc.ck.Overhead()
+	out := make([]byte, cfxHeaderLen, n)
+	hdr := out[:cfxHeaderLen]
 	binary.BigEndian.PutUint16(hdr[0:2], tokWrap)
 	hdr[2] = sc.sendFlags()
 	hdr[3] = 0xff
@@ -303,37 +302,29 @@ func (sc *SecurityContext) wrap(msg []byte, conf bool) ([]byte, error) {
 		// RFC 4121 section 4.2.4: encrypt the message, the filler and
 		// a copy of the header, whose EC and RRC are those sent.
 		hdr[2] |= flagSealed
-		var ct []byte
-		err = sc.key.Use(func(k []byte) error {
-			var err error
-			_, ct, err = et.EncryptMessage(k, concat(msg, hdr), seal)
-			return err
-		})
+		out, err = sc.ck.Encrypt(out, seal, msg, hdr)
 		if err != nil {
 			return nil, gssErr(errortables.GSSFailure, nil, "encrypting the message", err)
 		}
-		return append(hdr, ct...), nil
+		return out, nil
 	}
 
 	// Integrity only: the checksum covers the message and the header with
 	// EC and RRC zero; EC then says how long the checksum is.
-	var sum []byte
-	err = sc.key.Use(func(k []byte) error {
-		var err error
-		sum, err = et.GetChecksumHash(k, concat(msg, hdr), seal)
-		return err
-	})
+	out = append(out, msg...)
+	out, err = sc.ck.Checksum(out, seal, msg, hdr)
 	if err != nil {
 		return nil, gssErr(errortables.GSSFailure, nil, "computing the checksum", err)
 	}
-	binary.BigEndian.PutUint16(hdr[4:6], uint16(len(sum)))
-	out := make([]byte, 0, len(hdr)+len(msg)+len(sum))
-	out = append(append(append(out, hdr...), msg...), sum...)
+	binary.BigEndian.PutUint16(out[4:6], uint16(et.GetHMACBitLength()/8))
 	return out, nil
 }
 
 // unwrap checks a Wrap token without the lifecycle guard.
 func (sc *SecurityContext) unwrap(tok []byte) ([]byte, bool, error) {
+	if !sc.cfx() {
+		return sc.unwrapV1(tok)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return nil, false, err
@@ -385,12 +376,7 @@ func (sc *SecurityContext) openSealed(et etype.EType, hdr, body []byte, ec int,
 		return nil, defective(errTokTrunc, fmt.Sprintf(
 			"sealed Wrap token body of %d bytes, at least %d needed", len(body), least))
 	}
-	var plain []byte
-	err := sc.key.Use(func(k []byte) error {
-		var err error
-		plain, err = et.DecryptMessage(k, body, usage)
-		return err
-	})
+	plain, err := sc.ck.Decrypt(usage, body)
 	if err != nil {
 		return nil, badSig(nil, "Wrap token does not decrypt with the context key")
 	}
@@ -418,19 +404,14 @@ func (sc *SecurityContext) openSigned(et etype.EType, hdr, body []byte, ec int,
 		return nil, defective(errTokTrunc, "Wrap token shorter than its checksum")
 	}
 	msg, sum := body[:len(body)-n], body[len(body)-n:]
-	zero := make([]byte, cfxHeaderLen)
-	copy(zero, hdr)
+	var zero [cfxHeaderLen]byte
+	copy(zero[:], hdr)
 	binary.BigEndian.PutUint32(zero[4:8], 0) // EC and RRC are zero here
-	var want []byte
-	err := sc.key.Use(func(k []byte) error {
-		var err error
-		want, err = et.GetChecksumHash(k, concat(msg, zero), usage)
-		return err
-	})
+	ok, err := sc.ck.VerifyChecksum(sum, usage, msg, zero[:])
 	if err != nil {
 		return nil, gssErr(errortables.GSSFailure, nil, "computing the checksum", err)
 	}
-	if !hmac.Equal(want, sum) {
+	if !ok {
 		return nil, badSig(nil, "Wrap token checksum does not match")
 	}
 	return append([]byte(nil), msg...), nil

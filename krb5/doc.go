@@ -29,6 +29,22 @@
 // markers, MIT's enctype names) and is handed to the library as a gokrb5
 // *config.Config, which the library never modifies.
 //
+// A service acts on behalf of users with Client.ImpersonateUser
+// (S4U2Self) and Impersonation.ServiceTicket (S4U2Proxy, constrained and
+// resource-based delegation, MS-SFU). WithArmorCCache and WithArmor armor
+// logins with FAST (RFC 6113), as kinit -T does, which realms that
+// require FAST need; WithFAST armors TGS exchanges.
+//
+// The KDCs of a realm come from its kdc relations or, when there are
+// none and dns_lookup_kdc is on (MIT's default), from DNS SRV records,
+// looked up with WithResolver's resolver. Each is tried in turn, over UDP
+// for a request no larger than udp_preference_limit and over TCP
+// otherwise, then over the other transport, as MIT does; each attempt
+// is bounded by WithKDCTimeout, else by kdc_timeout in the configuration,
+// else by DefaultKDCTimeout, and by the caller's context. A KDC that
+// failed is tried after the others for a minute, by every client of the
+// process, so that a silent KDC costs its timeout once.
+//
 // Configuration reloads live: SetConfig, ReloadConfig, or
 // WithConfigReload to reread krb5.conf and the files it includes on a
 // watch or a signal. Each call keeps the configuration it started with
@@ -46,13 +62,33 @@
 // in memory until the garbage collector reuses it. The client's own copy
 // lives in a support.Secret and is wiped on Close.
 //
-// BUG(safekrb5): the KDCs of a realm are tried one after another, each
-// for up to the KDC timeout, and a KDC that failed is not remembered: while
-// the first KDC listed accepts requests but never answers, every exchange
-// waits out the whole timeout before trying the next, and a login, which
-// takes two AS exchanges with pre-authentication, waits twice. Lower
-// WithKDCTimeout or list a healthy KDC first.
+// BUG(safekrb5): KDC proxies (MS-KKDCP, "kdc = https://...") are not
+// supported: a realm whose KDCs are all proxies fails with an error
+// matching ErrNotSupported, and proxies listed beside ordinary KDCs are
+// skipped.
 //
-// BUG(safekrb5): FAST armoring (RFC 6113), PKINIT, S4U and user-to-user
-// exchanges are not implemented.
+// BUG(safekrb5): KDCs are looked up in DNS SRV records only; the URI
+// records (_kerberos.REALM) that MIT consults first are not, so a realm
+// published with URI records alone is not found.
+//
+// BUG(safekrb5): PKINIT and user-to-user exchanges are not implemented.
+// Without anonymous PKINIT a FAST login needs an armor TGT from elsewhere:
+// a keytab login (WithArmor) or a credential cache (WithArmorCCache).
+//
+// BUG(safekrb5): FAST pre-authentication is the encrypted challenge, or
+// the encrypted timestamp inside the tunnel where the KDC offers only
+// that; mechanisms of several rounds (OTP, SPAKE) are not implemented, so
+// a KDC that requires them refuses the login. A TGS exchange armored
+// with WithFAST accepts a reply in the clear from a KDC that ignores FAST
+// (Heimdal 7 does), as MIT's library does; an armored AS exchange never
+// does.
+//
+// BUG(safekrb5): S4U works within the service's realm: a user of another
+// realm can be impersonated only by an enterprise name the service's KDC
+// resolves, and S4U2Proxy to a service of another realm (through
+// referrals) fails with ErrNotSupported. S4U2Self by certificate is not
+// implemented, and an Impersonation starts from S4U2Self only: a ticket
+// that a user sent to the service cannot yet serve as evidence for
+// S4U2Proxy. S4U tickets stay in the Impersonation; WriteCCache does not
+// write them.
 package krb5

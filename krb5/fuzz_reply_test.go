@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -233,7 +234,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	for i, pw := range []string{"a new password for the seeds", ""} {
 		tkt, err := c.asExchangeFor(ctx, &changepw)
 		require.NoError(t, err)
-		local, err := localAddr(ctx, addr)
+		local, err := localAddr(ctx, &net.Dialer{}, addr)
 		require.NoError(t, err)
 		var req []byte
 		require.NoError(t, tkt.UseSessionKey(func(key types.EncryptionKey) error {
@@ -241,7 +242,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			req, _, _, err = c.kpasswdRequest(tkt, key, pw, local)
 			return err
 		}))
-		rep, err := exchangeUDP(ctx, addr, req)
+		rep, err := exchangeUDP(ctx, &net.Dialer{}, addr, req)
 		require.NoError(t, err)
 		writeSeed(t, "FuzzKpasswdReply", "mit-"+strconv.Itoa(i), rep)
 		tkt.destroy()

@@ -1,22 +1,65 @@
 #!/bin/sh
-# bench.sh runs the lifecycle benchmarks in interleaved rounds and prints
-# the ratios BENCHMARKS.md quotes. ROUNDS (default 7) sets the rounds.
+# bench.sh runs every benchmark of the project in interleaved rounds and
+# writes BENCHMARKS.md and BENCHMARKS.svg from them (internal/benchratio,
+# with the layout and prose of internal/benchratio/report.md.tmpl).
+#
+# It builds internal/mitbench (MIT krb5's side, a C program) first. Each
+# round runs the lifecycle benchmarks, then the peer benchmarks (safekrb5,
+# gokrb5 and MIT side by side on one throwaway realm) in three groups, so
+# that every ratio is taken between figures of the same round.
+#
+# Settings: ROUNDS (default 7), PEER_N (operations per fast peer
+# benchmark, default 1000), SLOW_N (per login and string-to-key
+# benchmark, default 100), OUT (default BENCHMARKS.md; the chart goes
+# beside it with the .svg suffix).
 set -eu
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-7}
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-i=0
-while [ "$i" -lt "$rounds" ]; do
-	go test -run '^$' -bench 'Call|ObjectCreateClose|ModuleEnterLeave' -benchmem -benchtime 200ms \
-		./internal/lifecycle/ | grep '^Benchmark' >>"$out"
+peer_n=${PEER_N:-1000}
+slow_n=${SLOW_N:-100}
+out=${OUT:-BENCHMARKS.md}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# shellcheck disable=SC2046 # krb5-config prints several flags
+cc -O2 -o "$tmp/mitbench" internal/mitbench/mitbench.c \
+	$(krb5-config --cflags --libs krb5 gssapi)
+export SAFEKRB5_MITBENCH="$tmp/mitbench"
+
+life="go test -run '^\$' -bench 'Call|ObjectCreateClose|ModuleEnterLeave' -benchmem -benchtime 200ms ./internal/lifecycle/"
+fast="go test -run '^\$' -bench 'Accept|Initiate|Wrap|TGS|HTTP' -benchtime ${peer_n}x ./internal/peerbench/"
+slow="go test -run '^\$' -bench 'Login|StringToKey' -benchtime ${slow_n}x ./internal/peerbench/"
+mem="go test -run '^\$' -bench 'Mem' -benchtime 1x ./internal/peerbench/"
+once="go test -run '^\$' -bench 'ShutdownMillionIdle' -benchtime 1x ./internal/lifecycle/"
+
+# run GROUP COMMAND runs COMMAND, records it once and appends its
+# benchmark lines to the results.
+run() {
+	if [ ! -e "$tmp/cmd.$1" ]; then
+		echo "# command $1: $2" >>"$tmp/results"
+		: >"$tmp/cmd.$1"
+	fi
+	if ! sh -c "$2" >"$tmp/last" 2>&1; then
+		cat "$tmp/last" >&2
+		echo "bench: $1 failed" >&2
+		exit 1
+	fi
+	grep -E '^(Benchmark|cpu:)' "$tmp/last" >>"$tmp/results"
+}
+
+i=1
+while [ "$i" -le "$rounds" ]; do
+	echo "bench: round $i of $rounds" >&2
+	run lifecycle "$life"
+	run peer "$fast"
+	run slow "$slow"
+	run mem "$mem"
 	i=$((i + 1))
 done
-go run ./internal/benchratio \
-	CallGuarded/CallAtomicAdd CallGuarded/CallRWMutex CallGuarded/CallUnguarded \
-	CallParallelGuardedShared/CallParallelRWMutex \
-	CallParallelGuardedShared/CallParallelAtomicAdd \
-	CallParallelGuardedOwn/CallGuarded <"$out"
-echo
-go test -run '^$' -bench 'ShutdownMillionIdle' -benchtime 1x \
-	./internal/lifecycle/ | grep '^Benchmark'
+run once "$once"
+
+go run ./internal/benchratio -in "$tmp/results" \
+	-template internal/benchratio/report.md.tmpl \
+	-o "$out" -svg "${out%.md}.svg"
+echo "bench: wrote $out and ${out%.md}.svg" >&2

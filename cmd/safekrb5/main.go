@@ -6,9 +6,9 @@
 //
 // Usage:
 //
-//	safekrb5 kinit [-k] [-t keytab] [-c ccache] [-l lifetime] [-r renew] [-f|-F] [principal]
+//	safekrb5 kinit [-k] [-t keytab] [-c ccache] [-T armor_ccache] [-l lifetime] [-r renew] [-f|-F] [principal]
 //	safekrb5 klist [-c ccache] | [-k [keytab]]
-//	safekrb5 kvno [-c ccache] service...
+//	safekrb5 kvno [-c ccache] [{-I|-U} for_user [-P]] service...
 //	safekrb5 kdestroy [-c ccache]
 //	safekrb5 kpasswd [principal]
 //	safekrb5 ktutil [-k keytab] add -p principal [-e enctypes] [-V kvno] [-s salt]

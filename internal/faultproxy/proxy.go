@@ -38,11 +38,12 @@ type Proxy struct {
 	holdMu sync.Mutex
 	gate   chan struct{}
 
-	// mu guards requests and arrived, which is closed and replaced each
-	// time a request arrives.
-	mu       sync.Mutex
-	requests int64
-	arrived  chan struct{}
+	// mu guards requests, perNetwork and arrived, which is closed and
+	// replaced each time a request arrives.
+	mu         sync.Mutex
+	requests   int64
+	perNetwork map[string]int64
+	arrived    chan struct{}
 
 	// ctx ends when Close is called; every goroutine watches it.
 	ctx    context.Context
@@ -66,15 +67,16 @@ func Start(target string, f Fault) (*Proxy, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
-		target:  target,
-		port:    tcp.Addr().(*net.TCPAddr).Port,
-		tcp:     tcp,
-		udp:     udp,
-		ctx:     ctx,
-		cancel:  cancel,
-		slots:   make(chan struct{}, MaxInFlight),
-		arrived: make(chan struct{}),
-		gate:    make(chan struct{}),
+		target:     target,
+		port:       tcp.Addr().(*net.TCPAddr).Port,
+		tcp:        tcp,
+		udp:        udp,
+		ctx:        ctx,
+		cancel:     cancel,
+		slots:      make(chan struct{}, MaxInFlight),
+		arrived:    make(chan struct{}),
+		perNetwork: make(map[string]int64),
+		gate:       make(chan struct{}),
 	}
 	p.fault.Store(&f)
 	p.wg.Add(2)
@@ -124,6 +126,14 @@ func (p *Proxy) Requests() int64 {
 	return p.requests
 }
 
+// RequestsOver returns how many requests arrived over network, "udp" or
+// "tcp".
+func (p *Proxy) RequestsOver(network string) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.perNetwork[network]
+}
+
 // WaitRequests blocks until the proxy has received n requests in all, or
 // ctx ends.
 func (p *Proxy) WaitRequests(ctx context.Context, n int64) error {
@@ -143,15 +153,16 @@ func (p *Proxy) WaitRequests(ctx context.Context, n int64) error {
 	}
 }
 
-// received counts one request, wakes WaitRequests, and returns the gate
-// that the next Release opens.
-func (p *Proxy) received() <-chan struct{} {
+// received counts one request over network, wakes WaitRequests, and
+// returns the gate that the next Release opens.
+func (p *Proxy) received(network string) <-chan struct{} {
 	p.holdMu.Lock()
 	gate := p.gate
 	p.holdMu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
+	p.perNetwork[network]++
 	close(p.arrived)
 	p.arrived = make(chan struct{})
 	return gate

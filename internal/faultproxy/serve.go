@@ -20,8 +20,8 @@ func (p *Proxy) serveUDP() {
 			}
 			continue // a stray ICMP error on an unconnected socket
 		}
-		gate := p.received()
-		f := *p.fault.Load()
+		gate := p.received("udp")
+		f := p.fault.Load().over("udp")
 		if !p.acquire() {
 			continue
 		}
@@ -111,8 +111,8 @@ func (p *Proxy) handleTCP(conn net.Conn) {
 		if err != nil {
 			return
 		}
-		gate := p.received()
-		if !p.answerTCP(conn, req, *p.fault.Load(), gate) {
+		gate := p.received("tcp")
+		if !p.answerTCP(conn, req, p.fault.Load().over("tcp"), gate) {
 			return
 		}
 	}

@@ -3,11 +3,13 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -298,5 +300,39 @@ func TestLeakReported(t *testing.T) {
 			t.Fatal("leak not reported")
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// An owner whose release function is one of its methods, and which is
+// watched for leaks, is collected once it is closed and dropped.
+type collectedOwner struct {
+	o       *Object
+	payload [1 << 16]byte
+}
+
+func (w *collectedOwner) release() { w.payload[0] = 1 }
+
+func TestClosedOwnerCollected(t *testing.T) {
+	m := NewModule(Config{Name: "collected"})
+	for _, forceful := range []bool{false, true} {
+		w := &collectedOwner{}
+		o, err := m.NewKind("thing").NewObject(w.release)
+		require.NoError(t, err)
+		w.o = o
+		WatchLeak(w, o)
+		if forceful {
+			require.NoError(t, m.Close())
+		} else {
+			require.NoError(t, o.Close())
+		}
+		ref := weak.Make(w)
+		w = nil
+		deadline := time.Now().Add(10 * time.Second)
+		for ref.Value() != nil {
+			require.True(t, time.Now().Before(deadline),
+				"closed owner still reachable (forceful %v)", forceful)
+			runtimeGC()
+		}
+		runtime.KeepAlive(o)
 	}
 }

@@ -425,9 +425,7 @@ func (m *Module) Close() error {
 
 	for _, o := range mine {
 		o.wait()
-		if o.release != nil {
-			o.release()
-		}
+		o.runRelease()
 	}
 
 	m.mu.Lock()

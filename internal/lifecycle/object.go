@@ -198,9 +198,7 @@ func (o *Object) Close() error {
 		}
 	}
 	o.wait()
-	if o.release != nil {
-		o.release()
-	}
+	o.runRelease()
 
 	m := o.gen.mod
 	m.mu.Lock()
@@ -208,6 +206,17 @@ func (o *Object) Close() error {
 	m.kinds[o.meta.kind]--
 	m.releaseLocked(refObject)
 	return nil
+}
+
+// runRelease runs the release function and forgets it. The function
+// usually holds the object's owner (a method value), and the object stays
+// reachable after Close from the owner's leak-report cleanup; keeping the
+// function would keep the owner, and all it holds, alive for good.
+func (o *Object) runRelease() {
+	if f := o.release; f != nil {
+		o.release = nil
+		f()
+	}
 }
 
 // wait blocks until no call is in flight. A flag must be set already, so

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,19 +35,13 @@ import (
 
 func benchAcceptOurs(b *testing.B, kind tokenKind, wantReply bool) {
 	f := shared(b)
-	toks := f.mint(b, b.N, kind)
-	kt, err := krb5.LoadKeytab(f.realm.Keytab)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer kt.Close()
-	cred, err := gssapi.NewAcceptorCredential(kt)
+	toks := f.mint(b, warmUp+b.N, kind)
+	cred, err := gssapi.NewAcceptorCredentialFromFile(f.realm.Keytab)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer cred.Close()
-	t := startCPU(b)
-	for i := range b.N {
+	measure(b, func(i int) {
 		sc, rep, err := cred.Accept(toks[i])
 		if err != nil {
 			b.Fatal(err)
@@ -55,8 +50,7 @@ func benchAcceptOurs(b *testing.B, kind tokenKind, wantReply bool) {
 			b.Fatalf("accept answered %d bytes", len(rep))
 		}
 		sc.Close()
-	}
-	t.done()
+	})
 }
 
 // gokrb5Keytab loads the service keytab with gokrb5.
@@ -78,10 +72,9 @@ func gokrb5Settings() []func(*service.Settings) {
 
 func benchAcceptGokrb5KRB5(b *testing.B) {
 	f := shared(b)
-	toks := f.mint(b, b.N, rawNoMutual)
+	toks := f.mint(b, warmUp+b.N, rawNoMutual)
 	settings := service.NewSettings(f.gokrb5Keytab(b), gokrb5Settings()...)
-	t := startCPU(b)
-	for i := range b.N {
+	measure(b, func(i int) {
 		var tok gspnego.KRB5Token
 		if err := tok.Unmarshal(toks[i]); err != nil {
 			b.Fatal(err)
@@ -90,16 +83,14 @@ func benchAcceptGokrb5KRB5(b *testing.B) {
 		if !ok || err != nil {
 			b.Fatalf("gokrb5 refused a token: %v", err)
 		}
-	}
-	t.done()
+	})
 }
 
 func benchAcceptGokrb5SPNEGO(b *testing.B) {
 	f := shared(b)
-	toks := f.mint(b, b.N, spnegoInit)
+	toks := f.mint(b, warmUp+b.N, spnegoInit)
 	svc := gspnego.SPNEGOService(f.gokrb5Keytab(b), gokrb5Settings()...)
-	t := startCPU(b)
-	for i := range b.N {
+	measure(b, func(i int) {
 		var st gspnego.SPNEGOToken
 		if err := st.Unmarshal(toks[i]); err != nil {
 			b.Fatal(err)
@@ -108,15 +99,14 @@ func benchAcceptGokrb5SPNEGO(b *testing.B) {
 		if !ok {
 			b.Fatalf("gokrb5 refused a token: %v", status)
 		}
-	}
-	t.done()
+	})
 }
 
 // mitAccept runs mitbench's accept: floor is a MEMORY keytab and no
 // replay cache, otherwise the FILE keytab and MIT's file replay cache.
 func benchAcceptMIT(b *testing.B, kind tokenKind, floor bool) {
 	f := shared(b)
-	path := f.mintFile(b, b.N, kind)
+	path := f.mintFile(b, warmUp+b.N, kind)
 	mech := "krb5"
 	if kind == spnegoInit {
 		mech = "spnego"
@@ -125,7 +115,7 @@ func benchAcceptMIT(b *testing.B, kind tokenKind, floor bool) {
 	if floor {
 		kt, env = "MEMORY:"+f.realm.Keytab, []string{"KRB5RCACHETYPE=none"}
 	}
-	f.runMIT(b, "", env, "accept", kt, path, mech).report(b)
+	f.runMIT(b, "", env, true, "accept", kt, path, mech).report(b)
 }
 
 func BenchmarkAcceptKRB5Ours(b *testing.B)      { benchAcceptOurs(b, rawNoMutual, false) }
@@ -152,16 +142,14 @@ func BenchmarkAcceptMutualMITServer(b *testing.B) { benchAcceptMIT(b, rawMutual,
 func BenchmarkInitiateOurs(b *testing.B) {
 	f := shared(b)
 	ctx := context.Background()
-	t := startCPU(b)
-	for range b.N {
+	measure(b, func(int) {
 		in, _, err := gssapi.Initiate(ctx, f.client, f.realm.Service,
 			gssapi.RawKerberos())
 		if err != nil {
 			b.Fatal(err)
 		}
 		in.Close()
-	}
-	t.done()
+	})
 }
 
 // gokrb5Client is a gokrb5 client logged in with the user's password,
@@ -187,8 +175,7 @@ func BenchmarkInitiateGokrb5(b *testing.B) {
 	gf := []int{ggss.ContextFlagMutual, ggss.ContextFlagReplay,
 		ggss.ContextFlagSequence, ggss.ContextFlagInteg, ggss.ContextFlagConf}
 	ap := []int{flags.APOptionMutualRequired}
-	t := startCPU(b)
-	for range b.N {
+	measure(b, func(int) {
 		tkt, key, err := cl.GetServiceTicket(f.realm.Service)
 		if err != nil {
 			b.Fatal(err)
@@ -200,13 +187,12 @@ func BenchmarkInitiateGokrb5(b *testing.B) {
 		if _, err := tok.Marshal(); err != nil {
 			b.Fatal(err)
 		}
-	}
-	t.done()
+	})
 }
 
 func BenchmarkInitiateMIT(b *testing.B) {
 	f := shared(b)
-	f.runMIT(b, "", nil, "initiate", f.ccache, f.servicePrincipal(),
+	f.runMIT(b, "", nil, true, "initiate", f.ccache, f.servicePrincipal(),
 		strconv.Itoa(b.N)).report(b)
 }
 
@@ -258,8 +244,7 @@ func benchWrapOurs(b *testing.B, size int, conf bool) {
 	ini, acc, cleanup := f.contextPair(b)
 	defer cleanup()
 	msg := make([]byte, size)
-	t := startCPU(b)
-	for range b.N {
+	measure(b, func(int) {
 		tok, err := ini.Wrap(msg, conf)
 		if err != nil {
 			b.Fatal(err)
@@ -268,8 +253,7 @@ func benchWrapOurs(b *testing.B, size int, conf bool) {
 		if err != nil || len(out) != size || gotConf != conf {
 			b.Fatalf("unwrap: %v", err)
 		}
-	}
-	t.done()
+	})
 }
 
 func benchWrapGokrb5(b *testing.B, size int) {
@@ -288,8 +272,7 @@ func benchWrapGokrb5(b *testing.B, size int) {
 		b.Fatal(err)
 	}
 	msg := make([]byte, size)
-	t := startCPU(b)
-	for range b.N {
+	measure(b, func(int) {
 		wt, err := ggss.NewInitiatorWrapToken(msg, key)
 		if err != nil {
 			b.Fatal(err)
@@ -306,8 +289,7 @@ func benchWrapGokrb5(b *testing.B, size int) {
 		if !ok || err != nil {
 			b.Fatalf("gokrb5 refused its own token: %v", err)
 		}
-	}
-	t.done()
+	})
 }
 
 func benchWrapMIT(b *testing.B, size int, conf bool) {
@@ -316,7 +298,7 @@ func benchWrapMIT(b *testing.B, size int, conf bool) {
 	if conf {
 		mode = "conf"
 	}
-	f.runMIT(b, "", []string{"KRB5RCACHETYPE=none"}, "wrap", f.ccache,
+	f.runMIT(b, "", []string{"KRB5RCACHETYPE=none"}, true, "wrap", f.ccache,
 		f.servicePrincipal(), f.realm.Keytab, strconv.Itoa(size), mode,
 		strconv.Itoa(b.N)).report(b)
 }
@@ -339,8 +321,7 @@ func BenchmarkLoginOurs(b *testing.B) {
 	f := shared(b)
 	r := f.realm
 	ctx := context.Background()
-	t := startCPU(b)
-	for range b.N {
+	measure(b, func(int) {
 		c, err := krb5.NewWithPassword(r.User, r.Name, r.Password, f.cfg,
 			krb5.DisableAutoRenew())
 		if err != nil {
@@ -350,28 +331,25 @@ func BenchmarkLoginOurs(b *testing.B) {
 			b.Fatal(err)
 		}
 		c.Close()
-	}
-	t.done()
+	})
 }
 
 func BenchmarkLoginGokrb5(b *testing.B) {
 	f := shared(b)
 	r := f.realm
-	t := startCPU(b)
-	for range b.N {
+	measure(b, func(int) {
 		cl := gclient.NewWithPassword(r.User, r.Name, r.Password, f.cfg,
 			gclient.DisablePAFXFAST(true))
 		if err := cl.Login(); err != nil {
 			b.Fatal(err)
 		}
 		cl.Destroy()
-	}
-	t.done()
+	})
 }
 
 func BenchmarkLoginMIT(b *testing.B) {
 	f := shared(b)
-	f.runMIT(b, f.realm.Password+"\n", nil, "login", f.realm.UserPrincipal,
+	f.runMIT(b, f.realm.Password+"\n", nil, true, "login", f.realm.UserPrincipal,
 		strconv.Itoa(b.N)).report(b)
 }
 
@@ -383,18 +361,16 @@ func BenchmarkStringToKeyGo(b *testing.B) {
 		b.Fatal(err)
 	}
 	salt := r.Name + r.User
-	t := startCPU(b)
-	for range b.N {
+	measure(b, func(int) {
 		if _, err := et.StringToKey(r.Password, salt, "00001000"); err != nil {
 			b.Fatal(err)
 		}
-	}
-	t.done()
+	})
 }
 
 func BenchmarkStringToKeyMIT(b *testing.B) {
 	f := shared(b)
-	f.runMIT(b, f.realm.Password+"\n", nil, "s2k", f.realm.UserPrincipal,
+	f.runMIT(b, f.realm.Password+"\n", nil, true, "s2k", f.realm.UserPrincipal,
 		strconv.Itoa(b.N)).report(b)
 }
 
@@ -405,27 +381,21 @@ func BenchmarkStringToKeyMIT(b *testing.B) {
 func BenchmarkTGSOurs(b *testing.B) {
 	f := shared(b)
 	ctx := context.Background()
-	var c *krb5.Client
-	t := startCPU(b)
-	for i := range b.N {
-		if i%numSPNs == 0 {
-			t.pause()
-			if c != nil {
-				c.Close()
-			}
-			var err error
-			c, err = krb5.NewFromCCache(f.ccache, f.cfg, krb5.DisableAutoRenew())
-			if err != nil {
-				b.Fatal(err)
-			}
-			t.resume()
-		}
-		if _, err := c.ServiceTicket(ctx, f.spns[i%numSPNs]); err != nil {
+	clients := make([]*krb5.Client, (warmUp+b.N+numSPNs-1)/numSPNs)
+	for i := range clients {
+		c, err := krb5.NewFromCCache(f.ccache, f.cfg, krb5.DisableAutoRenew())
+		if err != nil {
 			b.Fatal(err)
 		}
+		defer c.Close()
+		clients[i] = c
 	}
-	t.done()
-	c.Close()
+	measure(b, func(i int) {
+		if _, err := clients[i/numSPNs].ServiceTicket(ctx,
+			f.spns[i%numSPNs]); err != nil {
+			b.Fatal(err)
+		}
+	})
 }
 
 func BenchmarkTGSGokrb5(b *testing.B) {
@@ -445,20 +415,18 @@ func BenchmarkTGSGokrb5(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	t := startCPU(b)
-	for i := range b.N {
+	measure(b, func(i int) {
 		_, _, err := cl.TGSREQGenerateAndExchange(principal(f.spns[i%numSPNs]),
 			f.realm.Name, tgt.Ticket, key, false)
 		if err != nil {
 			b.Fatal(err)
 		}
-	}
-	t.done()
+	})
 }
 
 func BenchmarkTGSMIT(b *testing.B) {
 	f := shared(b)
-	f.runMIT(b, "", nil, "tgs", f.ccache, f.spns[0]+"@"+f.realm.Name,
+	f.runMIT(b, "", nil, true, "tgs", f.ccache, f.spns[0]+"@"+f.realm.Name,
 		strconv.Itoa(b.N)).report(b)
 }
 
@@ -468,7 +436,7 @@ func BenchmarkTGSMIT(b *testing.B) {
 
 func benchHTTP(b *testing.B, handler func(http.Handler) http.Handler) {
 	f := shared(b)
-	toks := f.mint(b, b.N, spnegoInit)
+	toks := f.mint(b, warmUp+b.N, spnegoInit)
 	hdrs := make([]string, len(toks))
 	for i, t := range toks {
 		hdrs[i] = "Negotiate " + base64.StdEncoding.EncodeToString(t)
@@ -481,33 +449,46 @@ func benchHTTP(b *testing.B, handler func(http.Handler) http.Handler) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr}
+	get := func(hdr string) error {
+		req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", hdr)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	for _, h := range hdrs[:warmUp] {
+		if err := get(h); err != nil {
+			b.Fatal(err)
+		}
+	}
 	var next atomic.Int64
+	next.Store(warmUp)
 	b.SetParallelism(4)
+	runtime.GC()
 	b.ResetTimer()
+	start := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			i := next.Add(1) - 1
-			req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
-			if err != nil {
+			if err := get(hdrs[next.Add(1)-1]); err != nil {
 				b.Error(err)
-				return
-			}
-			req.Header.Set("Authorization", hdrs[i])
-			resp, err := hc.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d", resp.StatusCode)
 				return
 			}
 		}
 	})
+	used := cpuTime() - start
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 func BenchmarkHTTPOurs(b *testing.B) {
@@ -534,27 +515,31 @@ func BenchmarkHTTPGokrb5(b *testing.B) {
 }
 
 // Memory: bytes per live object, from runtime.MemStats after a GC (MIT:
-// mallinfo2). These measure once whatever b.N is; run them with
-// -benchtime 1x.
+// mallinfo2), with everything made before the first reading (tokens,
+// keytab, client) kept alive until the last. These measure once whatever
+// b.N is; run them with -benchtime 1x.
 
 const memObjects = 1000
 
-func heapAlloc() uint64 {
+func heapAlloc() int64 {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
+	return int64(m.HeapAlloc)
 }
 
+// perObject reports (to - from) / memObjects under unit.
+func perObject(b *testing.B, from, to int64, unit string) {
+	b.ReportMetric(float64(to-from)/memObjects, unit)
+}
+
+// BenchmarkMemContextOurs reports the bytes of a live accepted context
+// and, apart, of the replay cache entry its authenticator leaves behind
+// (until it expires, whether the context is closed or not).
 func BenchmarkMemContextOurs(b *testing.B) {
 	f := shared(b)
 	toks := f.mint(b, memObjects, rawNoMutual)
-	kt, err := krb5.LoadKeytab(f.realm.Keytab)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer kt.Close()
-	cred, err := gssapi.NewAcceptorCredential(kt)
+	cred, err := gssapi.NewAcceptorCredentialFromFile(f.realm.Keytab)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -572,10 +557,14 @@ func BenchmarkMemContextOurs(b *testing.B) {
 	}
 	clear(live)
 	after := heapAlloc()
-	b.ReportMetric(float64(int64(withContexts-after))/memObjects, "B/context")
-	b.ReportMetric(float64(int64(after-before))/memObjects, "B/replay-entry")
+	runtime.KeepAlive(toks)
+	perObject(b, after, withContexts, "B/context")
+	perObject(b, before, after, "B/replay-entry")
 }
 
+// BenchmarkMemContextGokrb5 reports what gokrb5's acceptor keeps per
+// accepted token: the credentials it returns and its replay cache entry,
+// together.
 func BenchmarkMemContextGokrb5(b *testing.B) {
 	f := shared(b)
 	toks := f.mint(b, memObjects, rawNoMutual)
@@ -595,17 +584,21 @@ func BenchmarkMemContextGokrb5(b *testing.B) {
 	}
 	withContexts := heapAlloc()
 	runtime.KeepAlive(live)
-	b.ReportMetric(float64(int64(withContexts-before))/memObjects,
-		"B/context+replay-entry")
+	runtime.KeepAlive(toks)
+	runtime.KeepAlive(settings)
+	perObject(b, before, withContexts, "B/context+replay-entry")
 }
 
 func BenchmarkMemContextMIT(b *testing.B) {
 	f := shared(b)
 	path := f.mintFile(b, memObjects, rawNoMutual)
-	figs := f.runMIT(b, "", []string{"KRB5RCACHETYPE=none"}, "memctx",
+	figs := f.runMIT(b, "", []string{"KRB5RCACHETYPE=none"}, false, "memctx",
 		"MEMORY:"+f.realm.Keytab, path)
 	b.ReportMetric(figs["bytes/op"], "B/context")
 }
+
+// The ticket cache: bytes per service ticket a client holds, numSPNs-1
+// distinct ones.
 
 func BenchmarkMemTicketOurs(b *testing.B) {
 	f := shared(b)
@@ -624,8 +617,7 @@ func BenchmarkMemTicketOurs(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(int64(heapAlloc()-before))/float64(numSPNs-1),
-		"B/ticket")
+	b.ReportMetric(float64(heapAlloc()-before)/float64(numSPNs-1), "B/ticket")
 }
 
 func BenchmarkMemTicketGokrb5(b *testing.B) {
@@ -641,13 +633,12 @@ func BenchmarkMemTicketGokrb5(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(int64(heapAlloc()-before))/float64(numSPNs-1),
-		"B/ticket")
+	b.ReportMetric(float64(heapAlloc()-before)/float64(numSPNs-1), "B/ticket")
 }
 
 func BenchmarkMemTicketMIT(b *testing.B) {
 	f := shared(b)
-	figs := f.runMIT(b, "", nil, "memtkt", f.ccache, f.servicePrincipal(),
+	figs := f.runMIT(b, "", nil, false, "memtkt", f.ccache, f.servicePrincipal(),
 		strconv.Itoa(numSPNs))
 	b.ReportMetric(figs["bytes/op"], "B/ticket")
 }

@@ -42,6 +42,20 @@ type Options struct {
 	// too: a KDC answers a request for a host-based service it does not
 	// hold, whose host maps to another realm, with a referral there.
 	DomainRealm map[string]string
+	// LegacySessionKeys lets the KDC issue rc4-hmac and des3-cbc-sha1
+	// session keys (allow_rc4, allow_des3), which MIT since 1.20.1-2+deb12u4
+	// issues only when told to. A service gets one only when its
+	// session_enctypes string attribute names it.
+	LegacySessionKeys bool
+	// KDCDefaults adds relations to the [kdcdefaults] section of the
+	// KDC's profile, such as kdc_max_dgram_reply_size.
+	KDCDefaults map[string]string
+	// RequireFAST makes the KDC offer pre-authentication only inside
+	// FAST: its encrypted timestamp module is disabled, so User (who
+	// requires pre-authentication) can log in only with an armored
+	// request and FAST's encrypted challenge. MIT has no other realm-wide
+	// switch for FAST.
+	RequireFAST bool
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -85,6 +99,9 @@ type Realm struct {
 
 	log         io.Writer
 	domainRealm map[string]string
+	legacyKeys  bool
+	kdcDefaults map[string]string
+	requireFAST bool
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -111,6 +128,9 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 		log:     opts.Log,
 	}
 	r.domainRealm = opts.DomainRealm
+	r.legacyKeys = opts.LegacySessionKeys
+	r.kdcDefaults = opts.KDCDefaults
+	r.requireFAST = opts.RequireFAST
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}
