@@ -23,6 +23,20 @@
 //	hc := gssapi.NewClient(krbClient, nil)
 //	resp, err := hc.Get("https://www.example.com/")
 //
+// A credential made from a keytab file rotates keys without a restart:
+//
+//	cred, err := gssapi.NewAcceptorCredentialFromFile("/etc/http.keytab",
+//		gssapi.WithKeytabWatch(time.Second), gssapi.WithKeyGrace(time.Hour))
+//
+// reads the file again when it is replaced or rewritten (or on Reload, or
+// on a signal with WithReloadSignal) as a new generation of its key set.
+// Accepts in flight and open contexts keep the generation they started
+// with; tickets under a kvno the new file still holds, or any kvno for
+// the grace period, are accepted; a file that does not parse leaves the
+// keys in force; a generation's keys are wiped once it is neither
+// searched nor used. Stats, and the module's statistics, list the
+// generations alive and how many contexts pin each.
+//
 // The acceptor checks tickets and authenticators as RFC 4120 section
 // 3.2.3 asks and keeps its own replay cache. The PAC that Active
 // Directory puts in tickets is decoded and verified when it is first

@@ -86,7 +86,7 @@ func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, er
 			"no TGT for "+p.String(), nil))
 	}
 	if file != nil {
-		c.watchCCache(n.path, file)
+		c.watchCCache(n, file)
 	}
 	return c, nil
 }

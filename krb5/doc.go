@@ -50,6 +50,14 @@
 // failed is tried after the others for a minute, by every client of the
 // process, so that a silent KDC costs its timeout once.
 //
+// Configuration reloads live: SetConfig, ReloadConfig, or
+// WithConfigReload to reread krb5.conf and the files it includes on a
+// watch or a signal. Each call keeps the configuration it started with
+// to its end; a configuration that does not parse leaves the one in
+// force, with an error naming file and line. A client made from a file
+// credential cache reads it again when another process (kinit, a
+// renewal daemon) rewrote or replaced it, before it next needs its TGT.
+//
 // Setting KRB5_TRACE to a file name, or passing WithLogger, traces KDC
 // exchanges and ticket cache hits; traces never carry keys, passwords or
 // tickets.

@@ -129,6 +129,12 @@ func (d *demoRun) run(ctx context.Context) error {
 		demoStep{"serve Negotiate-protected HTTP on loopback", d.serve},
 		demoStep{"GET with our Negotiate client", d.ourGet},
 		demoStep{"GET with curl --negotiate (MIT's GSS-API)", d.curlGet},
+	)
+	if d.kind == "mit" {
+		steps = append(steps,
+			demoStep{"rotate the service key under load", d.rotateKey})
+	}
+	steps = append(steps,
 		demoStep{"shut down gracefully with requests in flight", d.shutdown},
 		demoStep{"new work after shutdown is refused", d.refused},
 		demoStep{"stop the KDC and remove what the demo made", d.stopKDC},

@@ -29,6 +29,9 @@ type demoKDC struct {
 	// krbtgtKeytab holds the krbtgt keys, for the PAC's KDC signature.
 	krbtgtKeytab string
 	// env is the environment for MIT's tools against the KDC.
+	// mit is the MIT realm, nil for AD; the key rotation step uses its
+	// kadmin.local.
+	mit  *testrealm.Realm
 	env  []string
 	pids []int
 	dirs []string
@@ -57,7 +60,8 @@ func startDemoMIT(ctx context.Context) (*demoKDC, error) {
 	k := &demoKDC{kind: "MIT", realm: r.Name, confPath: r.ConfPath,
 		user: r.User, password: r.Password, principal: r.UserPrincipal,
 		service: r.Service, keytab: r.Keytab, host: "localhost",
-		env: r.Env(), pids: r.PIDs(), dirs: []string{r.Dir}, stop: r.Stop}
+		mit: r, env: r.Env(), pids: r.PIDs(), dirs: []string{r.Dir},
+		stop: r.Stop}
 	k.krbtgtKeytab = filepath.Join(r.Dir, "krbtgt.keytab")
 	if err := r.ExportKeytab(ctx, "krbtgt/"+r.Name, k.krbtgtKeytab); err != nil {
 		return nil, errors.Join(err, r.Stop())
