@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
@@ -214,7 +215,7 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 	if cfg.LibDefaults.Proxiable {
 		types.SetFlag(&opts, flags.Proxiable)
 	}
-	if cfg.LibDefaults.Canonicalize {
+	if c.canonicalize(cfg) {
 		types.SetFlag(&opts, flags.Canonicalize)
 	}
 	lifetime := c.settings.lifetime
@@ -270,6 +271,18 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 		},
 		ReqBody: body,
 	}}, nil
+}
+
+// canonicalize reports whether AS requests ask the KDC to canonicalize
+// the client's name.
+func (c *Client) canonicalize(cfg *config.Config) bool {
+	if c.settings.enterprise {
+		return true
+	}
+	if c.settings.canonicalize != nil {
+		return *c.settings.canonicalize
+	}
+	return cfg.LibDefaults.Canonicalize
 }
 
 // requestETypes lists the enctypes to ask for: the configured ones, and
@@ -553,7 +566,7 @@ func (c *Client) finishASWith(ctx context.Context, rep []byte, req *messages.ASR
 			"the reply is for "+part.SName.PrincipalNameString()+", not "+
 				req.ReqBody.SName.PrincipalNameString(), nil))
 	}
-	if !c.conf(ctx).LibDefaults.Canonicalize && !samePrincipal(asRep.CName, req.ReqBody.CName) {
+	if !c.canonicalize(c.conf(ctx)) && !samePrincipal(asRep.CName, req.ReqBody.CName) {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
 			"the reply names another client: "+asRep.CName.PrincipalNameString(), nil))
 	}

@@ -283,8 +283,11 @@ func (c *Client) cacheImage() (*ccachefile.Cache, error) {
 	if len(tickets) == 0 {
 		return nil, fmt.Errorf("krb5: %w", ErrCredNotFound.With("no TGT: not logged in", nil))
 	}
+	// The TGT names the client as the KDC knows it, which differs from
+	// the name the client was made with after canonicalization.
+	tgt := tickets[0]
 	cc := &ccachefile.Cache{
-		DefaultPrincipal: cachePrincipal(c.cname, c.realm),
+		DefaultPrincipal: cachePrincipal(tgt.Client, tgt.ClientRealm),
 	}
 	if off := time.Duration(c.offset.Load()); off != 0 {
 		cc.TimeOffset = &off

@@ -23,6 +23,11 @@
 //	}
 //	tkt, err := c.ServiceTicket(ctx, "HTTP/www.example.com")
 //
+// Active Directory users often log in with their user principal name:
+// the Enterprise option sends it as an enterprise name (RFC 6806), and
+// Canonicalize asks the KDC for the account's canonical name, as kinit
+// -E and -C do.
+//
 // Errors from the KDC are *KDCError values that keep the protocol code,
 // e-text and e-data, and match the package's sentinels with errors.Is.
 // Configuration comes from our own krb5.conf parser (includes, final
