@@ -243,6 +243,11 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 	if sname != nil {
 		body.SName = *sname
 		body.KDCOptions = types.NewKrbFlags()
+		if c.canonicalize(cfg) {
+			// The client's name still needs it: a KDC may know an
+			// enterprise name only as an alias.
+			types.SetFlag(&body.KDCOptions, flags.Canonicalize)
+		}
 		body.Till = now.Add(initialTicketLifetime).Truncate(time.Second)
 		renew = 0
 	}
