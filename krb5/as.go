@@ -249,8 +249,9 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 			NameType:   nametype.KRB_NT_SRV_INST,
 			NameString: []string{"krbtgt", realm},
 		},
-		Till:  now.Add(lifetime).Truncate(time.Second),
-		EType: c.requestETypes(ctx),
+		Till:      now.Add(lifetime).Truncate(time.Second),
+		EType:     c.requestETypes(ctx),
+		Addresses: c.requestAddresses(cfg),
 	}
 	renew := c.settings.renewLifetime
 	if renew == 0 {

@@ -587,7 +587,11 @@ func (c *Client) finishTGSWith(ctx context.Context, rep []byte, s *tgsSend,
 	}
 	c.trace(ctx, "TGS-REP", "server", cacheKey(part.SName, part.SRealm),
 		"enctype", part.Key.KeyType, "endtime", part.EndTime, "fast", fresp != nil)
-	return newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+	t, err := newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+	if err == nil {
+		inheritAddresses(t, tgt, &s.req.ReqBody)
+	}
+	return t, err
 }
 
 // decryptTGSRep decrypts the encrypted part of a TGS-REP with the
