@@ -58,6 +58,7 @@ type AcceptorCredential struct {
 	skew   time.Duration
 	addrs  bool // WithAddressCheck
 	replay *replayCache
+	pac    pacSettings // how PACs are checked (pac.go)
 	stop   context.CancelFunc
 	done   chan struct{}
 }
@@ -74,6 +75,7 @@ type acceptorSettings struct {
 	watch     time.Duration
 	signal    <-chan os.Signal
 	notify    func(error)
+	pac       pacSettings
 
 	checkAddresses bool
 }
@@ -138,7 +140,7 @@ func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCre
 	ac := &AcceptorCredential{clock: s.clock, skew: s.skew,
 		addrs:  s.checkAddresses,
 		replay: newReplayCache(s.capacity), watch: s.watch,
-		signal: s.signal, notify: s.notify}
+		signal: s.signal, notify: s.notify, pac: s.pac}
 	ac.keys.clock, ac.keys.grace = s.clock, s.grace
 	ac.keys.eager = s.watch > 0
 	if s.principal != "" {
@@ -242,6 +244,7 @@ type accepted struct {
 	cusec       int
 	seq         int64
 	keys        *keyVersion         // the key set the ticket decrypted with, pinned
+	ticketKey   ticketKey           // which of its keys, for the PAC
 	sessionKey  types.EncryptionKey // wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
 	authzData   types.AuthorizationData
@@ -290,10 +293,12 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepte
 			"ticket is for %s@%s", tkt.SName.PrincipalNameString(), tkt.Realm), nil)
 	}
 	var plain []byte
+	var tk ticketKey
 	ks, err := ac.keys.useKey(tkt.SName, tkt.Realm, uint32(tkt.EncPart.KVNO), tkt.EncPart.EType,
-		func(key types.EncryptionKey, _ uint32) error {
+		func(key types.EncryptionKey, kvno uint32) error {
 			var err error
 			plain, err = crypto.DecryptEncPart(tkt.EncPart, key, keyusage.KDC_REP_TICKET)
+			tk = ticketKey{kvno: kvno, etype: key.KeyType}
 			return err
 		})
 	if err != nil {
@@ -315,6 +320,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepte
 	}
 	out := &accepted{
 		keys:        ks,
+		ticketKey:   tk,
 		client:      part.CName,
 		clientRealm: part.CRealm,
 		server:      tkt.SName,

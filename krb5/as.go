@@ -103,11 +103,11 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 			return c.finishASWith(ctx, rep, &req, key,
 				asState{fast: fast, sent: b, challenge: challenge})
 		}
-		kerr, pas, err := c.asError(rep, fast)
+		kerr, pas, armored, err := c.asError(rep, fast)
 		if err != nil {
 			return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 		}
-		c.trace(ctx, "KRB-ERROR", "code", kerr.ErrorCode, "realm", realm)
+		c.trace(ctx, "KRB-ERROR", "code", kerr.ErrorCode, "realm", realm, "fast", armored)
 		switch kerr.ErrorCode {
 		case errorcode.KDC_ERR_PREAUTH_REQUIRED:
 			if preauth {
@@ -182,24 +182,24 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 
 // asError decodes a KRB-ERROR answering an AS-REQ and the padata that
 // comes with it: its e-data as METHOD-DATA, or for an armored request the
-// error and padata inside the FAST reply.
-func (c *Client) asError(rep []byte, fast *fastExchange) (*messages.KRBError,
-	types.PADataSequence, error) {
+// error and padata inside the FAST reply, which armored reports.
+func (c *Client) asError(rep []byte, fast *fastExchange) (_ *messages.KRBError,
+	_ types.PADataSequence, armored bool, _ error) {
 	kerr, err := parseKRBError(rep)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if fast != nil {
 		return fast.unwrapError(kerr)
 	}
 	if kerr.ErrorCode != errorcode.KDC_ERR_PREAUTH_REQUIRED || len(kerr.EData) == 0 {
-		return kerr, methodData(kerr.EData), nil
+		return kerr, methodData(kerr.EData), false, nil
 	}
 	var pas types.PADataSequence
 	if err := unmarshalSafe("METHOD-DATA", kerr.EData, pas.Unmarshal); err != nil {
-		return nil, nil, fmt.Errorf("pre-authentication hints: %w", err)
+		return nil, nil, false, fmt.Errorf("pre-authentication hints: %w", err)
 	}
-	return kerr, pas, nil
+	return kerr, pas, false, nil
 }
 
 // encodeASReq encodes req, armored when fast is not nil.

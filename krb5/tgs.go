@@ -17,6 +17,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/patype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -61,11 +62,7 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 		c.trace(ctx, "service ticket cache hit", "server", key)
 		return t, nil
 	}
-	// Concurrent misses for one service share one TGS exchange.
-	v, err, _ := c.fetches.Do(key, func() (any, error) {
-		if t := c.cached(key); t != nil {
-			return t, nil
-		}
+	return fetchOnce(&c.fetches, key, c.cached, func() (*ServiceTicket, error) {
 		tgt, err := c.freshTGT(ctx)
 		if err != nil {
 			return nil, err
@@ -81,6 +78,19 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 			c.storeLocked(canon, t)
 		}
 		return t, nil
+	})
+}
+
+// fetchOnce returns the ticket cached under key or, on a miss, the one
+// fetch gets and caches. Concurrent misses for one key share one fetch,
+// so one exchange with the KDC.
+func fetchOnce(g *singleflight.Group, key string, cached func(string) *ServiceTicket,
+	fetch func() (*ServiceTicket, error)) (*ServiceTicket, error) {
+	v, err, _ := g.Do(key, func() (any, error) {
+		if t := cached(key); t != nil {
+			return t, nil
+		}
+		return fetch()
 	})
 	if err != nil {
 		return nil, err
@@ -381,7 +391,7 @@ func (c *Client) sendTGS(ctx context.Context, s *tgsSend, tgt *ServiceTicket,
 	}
 	kerr, err := parseKRBError(rep)
 	if err == nil && s.fast != nil {
-		kerr, _, err = s.fast.unwrapError(kerr)
+		kerr, _, _, err = s.fast.unwrapError(kerr)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("krb5: TGS exchange: %w", err)
@@ -488,7 +498,9 @@ func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.P
 			}
 			auth.SubKey = s.subkey
 		}
-		if c.settings.fast && withSubkey {
+		// FAST in a TGS exchange is opportunistic: a session key whose
+		// enctype has no KRB-FX-CF2 here (des3) goes without it.
+		if c.settings.fast && withSubkey && prfKeySize(key.KeyType) != 0 {
 			if s.fast, err = tgsFAST(s.subkey, key); err != nil {
 				return fmt.Errorf("krb5: TGS exchange: FAST: %w", err)
 			}
