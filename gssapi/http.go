@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -96,8 +97,9 @@ type contextKey struct{}
 // does not verify gets 401, unless WithoutPAC is given. A client that needs
 // more than one leg (SPNEGO with Kerberos not first, RFC 4178) gets 401
 // with the continuation token, and the negotiation is remembered for
-// its connection for a short while. After the credential is closed or
-// gssapi is shut down, requests get 503.
+// its connection for a short while. A credential made WithAddressCheck
+// checks the ticket's addresses against the request's RemoteAddr. After
+// the credential is closed or gssapi is shut down, requests get 503.
 func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
@@ -128,6 +130,9 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 				if s.requireBindings {
 					aopts = append(aopts, RequireBindings())
 				}
+			}
+			if cred.addrs {
+				aopts = append(aopts, AcceptFrom(remoteAddr(r)))
 			}
 			conn := connKey(r)
 			neg := negs.take(conn)
@@ -177,6 +182,16 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// remoteAddr is the IP address of the request's peer, or the zero Addr
+// when RemoteAddr names none.
+func remoteAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr()
 }
 
 // negotiateToken extracts and decodes the token of an
