@@ -57,7 +57,9 @@ type AcceptorCredential struct {
 	realm  string               // with only: its realm, "" for any
 	clock  support.Clock
 	skew   time.Duration
+	addrs  bool // WithAddressCheck
 	replay *replayCache
+	pac    pacSettings // how PACs are checked (pac.go)
 	stop   context.CancelFunc
 	done   chan struct{}
 }
@@ -74,6 +76,9 @@ type acceptorSettings struct {
 	watch     time.Duration
 	signal    <-chan os.Signal
 	notify    func(error)
+	pac       pacSettings
+
+	checkAddresses bool
 }
 
 // WithPrincipal restricts the credential to tickets for one service
@@ -137,8 +142,9 @@ func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCre
 		o(&s)
 	}
 	ac := &AcceptorCredential{clock: s.clock, skew: s.skew,
+		addrs:  s.checkAddresses,
 		replay: newReplayCache(s.capacity), watch: s.watch,
-		signal: s.signal, notify: s.notify}
+		signal: s.signal, notify: s.notify, pac: s.pac}
 	ac.keys.clock, ac.keys.grace = s.clock, s.grace
 	ac.keys.eager = s.watch > 0
 	if s.principal != "" {
@@ -242,6 +248,7 @@ type accepted struct {
 	cusec       int
 	seq         int64
 	keys        *keyVersion         // the key set the ticket decrypted with, pinned
+	ticketKey   ticketKey           // which of its keys, for the PAC
 	sessionKey  types.EncryptionKey // wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
 	authzData   types.AuthorizationData
@@ -270,8 +277,10 @@ func gssErr(major errortables.GSSMajor, minor *errortables.Error, detail string,
 // verifyAPReq checks an AP-REQ as RFC 4120 section 3.2.3 asks: the
 // ticket decrypts with a key of the keytab, the authenticator with the
 // ticket's session key; the authenticator names the ticket's client;
-// time is within the skew; the authenticator was not seen before.
-func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
+// the ticket's addresses, when asked (WithAddressCheck, AcceptFrom),
+// include the initiator's; time is within the skew; the authenticator
+// was not seen before.
+func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepted, error) {
 	var ap messages.APReq
 	if err := ap.Unmarshal(msg); err != nil {
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
@@ -288,10 +297,12 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 			"ticket is for %s@%s", tkt.SName.PrincipalNameString(), tkt.Realm), nil)
 	}
 	var plain []byte
+	var tk ticketKey
 	ks, err := ac.keys.useKey(tkt.SName, tkt.Realm, uint32(tkt.EncPart.KVNO), tkt.EncPart.EType,
-		func(key types.EncryptionKey, _ uint32) error {
+		func(key types.EncryptionKey, kvno uint32) error {
 			var err error
 			plain, err = crypto.DecryptEncPart(tkt.EncPart, key, keyusage.KDC_REP_TICKET)
+			tk = ticketKey{kvno: kvno, etype: key.KeyType}
 			return err
 		})
 	if err != nil {
@@ -313,6 +324,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	}
 	out := &accepted{
 		keys:        ks,
+		ticketKey:   tk,
 		client:      part.CName,
 		clientRealm: part.CRealm,
 		server:      tkt.SName,
@@ -330,6 +342,11 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	}()
 	if err := ac.checkTicketTimes(&part); err != nil {
 		return nil, err
+	}
+	if ac.addrs || p.peer.IsValid() {
+		if err := checkAddresses(part.CAddr, p.peer); err != nil {
+			return nil, err
+		}
 	}
 
 	authPlain, err := crypto.DecryptEncPart(ap.EncryptedAuthenticator, part.Key,

@@ -63,6 +63,7 @@ type SecurityContext struct {
 	recvSeq    uint64
 	delegation *support.Secret // KRB-CRED the client delegated, or nil
 	keys       keyPin          // acceptor: the key set of its ticket's key
+	pacInfo    pacState        // acceptor: the PAC, decoded on first use
 
 	// acceptorSubkey says the key is the acceptor's subkey from the
 	// AP-REP, which RFC 4121 section 4.2.2 flags in every token.
@@ -84,12 +85,21 @@ func (sc *SecurityContext) ServerName() string {
 
 // Credentials returns the initiator's identity as gokrb5's
 // credentials.Credentials, the type gokrb5's HTTP handlers put in the
-// request context.
+// request context. When the ticket carries a PAC with logon information
+// that verifies (see PAC), its AD attributes are filled as gokrb5's
+// SPNEGO service fills them: groups, SIDs, names and logon times.
 func (sc *SecurityContext) Credentials() *credentials.Credentials {
+	return sc.credentials(true)
+}
+
+func (sc *SecurityContext) credentials(withPAC bool) *credentials.Credentials {
 	id := credentials.NewFromPrincipalName(sc.Client, sc.ClientRealm)
 	id.SetAuthTime(time.Now().UTC())
 	id.SetAuthenticated(true)
 	id.SetValidUntil(sc.EndTime)
+	if withPAC && !sc.initiator {
+		sc.adCredentials(id)
+	}
 	return id
 }
 
@@ -206,7 +216,7 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil,
 			"Kerberos token is not an AP-REQ", nil)
 	}
-	a, err := ac.verifyAPReq(msg)
+	a, err := ac.verifyAPReq(msg, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -230,6 +240,7 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		AuthorizationData: a.authzData,
 		recvSeq:           uint64(uint32(a.seq)),
 	}
+	sc.pacInfo.key, sc.pacInfo.settings = a.ticketKey, ac.pac
 	if a.mutual {
 		sc.Flags |= FlagMutual
 	}
@@ -263,6 +274,10 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		return nil, nil, err
 	}
 	sc.adoptKeys(a.takeKeys())
+	if err := sc.checkPACOnAccept(); err != nil {
+		sc.Close()
+		return nil, nil, err
+	}
 	return sc, out, nil
 }
 

@@ -23,16 +23,39 @@
 //	hc := gssapi.NewClient(krbClient, nil)
 //	resp, err := hc.Get("https://www.example.com/")
 //
-// The acceptor checks tickets and authenticators as RFC 4120 section
-// 3.2.3 asks, keeps its own replay cache, and does not interpret the
-// PAC, so tickets from MIT 1.20, whose PAC has no Windows logon
-// information, and tickets without a PAC are accepted alike; the
-// authorization data stays available on the SecurityContext.
+// A credential made from a keytab file rotates keys without a restart:
 //
-// BUG(safekrb5): the acceptor does not check the addresses a ticket may
-// carry against the initiator's (RFC 4120 section 3.2.3 makes that
-// optional, and MIT checks them only when channel bindings name an IPv4
-// initiator): a ticket issued with addresses is accepted from anywhere.
+//	cred, err := gssapi.NewAcceptorCredentialFromFile("/etc/http.keytab",
+//		gssapi.WithKeytabWatch(time.Second), gssapi.WithKeyGrace(time.Hour))
+//
+// reads the file again when it is replaced or rewritten (or on Reload, or
+// on a signal with WithReloadSignal) as a new generation of its key set.
+// Accepts in flight and open contexts keep the generation they started
+// with; tickets under a kvno the new file still holds, or any kvno for
+// the grace period, are accepted; a file that does not parse leaves the
+// keys in force; a generation's keys are wiped once it is neither
+// searched nor used. Stats, and the module's statistics, list the
+// generations alive and how many contexts pin each.
+//
+// The acceptor checks tickets and authenticators as RFC 4120 section
+// 3.2.3 asks and keeps its own replay cache. The PAC that Active
+// Directory puts in tickets is decoded and verified when it is first
+// asked for (SecurityContext.PAC, package pac): its server signature
+// with the service key, its client information against the ticket, and
+// its KDC signature when WithKrbtgtKeytab gives the krbtgt keys. The
+// Middleware does so for every request and fills the identity's AD
+// attributes (groups, SIDs, names) as gokrb5's SPNEGO handler does.
+// Tickets without a PAC (Heimdal) and tickets with MIT 1.20's PAC, which
+// has no logon information, are accepted alike; VerifyPAC and
+// RequirePAC make Accept itself check, or demand, the PAC.
+//
+// The addresses a ticket may carry are checked against the initiator's
+// when asked (RFC 4120 section 3.2.3 makes the check optional, and MIT
+// makes it only when channel bindings name an IPv4 initiator): a
+// credential made WithAddressCheck, whose Middleware passes each
+// request's peer address, or an Accept given AcceptFrom refuses a
+// ticket bound to other addresses with an error matching ErrBadAddress.
+// Addressless tickets, the default of MIT's and Heimdal's clients, pass.
 //
 // An established SecurityContext protects messages with per-message
 // tokens: Wrap and Unwrap, with or without confidentiality, and MIC and
@@ -94,7 +117,9 @@
 // BUG(safekrb5): the client DelegatedClient returns does not renew the
 // delegated TGT; it works until that TGT expires.
 //
-// BUG(safekrb5): the PAC is not decoded or verified; callers that need
-// Windows group membership must decode the authorization data
-// themselves.
+// BUG(safekrb5): a service that does not hold the krbtgt keys verifies
+// only the PAC's server signature: it cannot tell a PAC made by the KDC
+// from one made by someone holding the service key, and there is no
+// KERB_VERIFY_PAC exchange with a domain controller (MS-APDS section
+// 3.2.5.2) to ask the KDC.
 package gssapi

@@ -102,7 +102,14 @@ var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // that clients ask for HTTP/localhost.
 func server(t *testing.T, cred *gssapi.AcceptorCredential) string {
 	t.Helper()
-	srv := httptest.NewServer(gssapi.Middleware(cred)(whoami))
+	return serverWith(t, cred)
+}
+
+// serverWith is server with middleware options.
+func serverWith(t *testing.T, cred *gssapi.AcceptorCredential,
+	opts ...gssapi.MiddlewareOption) string {
+	t.Helper()
+	srv := httptest.NewServer(gssapi.Middleware(cred, opts...)(whoami))
 	t.Cleanup(srv.Close)
 	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 }
@@ -203,11 +210,17 @@ func TestCurlAgainstMiddleware(t *testing.T) {
 // returning the status code and the body.
 func curl(t *testing.T, r *testrealm.Realm, cc, url string) string {
 	t.Helper()
+	return curlWith(t, r.ConfPath, cc, url)
+}
+
+// curlWith is curl with the MIT configuration conf and more arguments.
+func curlWith(t *testing.T, conf, cc, url string, args ...string) string {
+	t.Helper()
 	path, err := exec.LookPath("curl")
 	require.NoError(t, err, "curl is needed (Debian package curl)")
-	cmd := exec.CommandContext(ctxT(t), path, "-sS", "--negotiate", "-u", ":",
-		"-w", "\n%{http_code}", url)
-	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+r.ConfPath, "KRB5CCNAME="+cc)
+	cmd := exec.CommandContext(ctxT(t), path, append([]string{"-sS",
+		"--negotiate", "-u", ":", "-w", "\n%{http_code}", url}, args...)...)
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+conf, "KRB5CCNAME="+cc)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return string(out)

@@ -140,10 +140,10 @@ type keyring struct {
 
 	sets *lifecycle.Versions[*keySet]
 
-	// reloadMu serialises reloads and guards file, the state of the
-	// file when it was last read, successfully or not.
+	// reloadMu serialises reloads and guards file, which holds the
+	// state of the file when it was last read, successfully or not.
 	reloadMu sync.Mutex
-	file     *filewatch.Snapshot
+	file     filewatch.Watch
 
 	// mu guards the counters below and onWipe.
 	mu         sync.Mutex
@@ -207,7 +207,7 @@ func (r *keyring) fileName() string {
 // the file. The caller holds reloadMu, or is the constructor.
 func (r *keyring) read(path string) (*krb5.Keytab, error) {
 	if path != "" {
-		r.file = filewatch.Take(path)
+		r.file.Reset(filewatch.Take(path))
 	}
 	kt, err := krb5.LoadKeytab(r.name)
 	if err != nil {
@@ -280,13 +280,25 @@ func (r *keyring) reload() error {
 }
 
 // reloadIfChanged reloads when the file differs from the one last read
-// (see filewatch). A file that is missing is not a change: a writer may
-// be about to put the new one in place, and the keys in force stay. It
-// reports whether it tried.
+// and has stayed the same since the previous look (see filewatch), so a
+// file being written in place is read once it is complete. A file that
+// is missing is not a change: a writer may be about to put the new one
+// in place, and the keys in force stay. It reports whether it tried.
 func (r *keyring) reloadIfChanged() (bool, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	if r.file.Gone() || !r.file.Changed() {
+	if !r.file.Due() {
+		return false, nil
+	}
+	return true, r.reloadLocked()
+}
+
+// reloadIfChangedNow is reloadIfChanged without waiting for the file to
+// settle, for a ticket that needs a key the credential does not have.
+func (r *keyring) reloadIfChangedNow() (bool, error) {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	if f := r.file.Read(); f.Gone() || !f.Changed() {
 		return false, nil
 	}
 	return true, r.reloadLocked()
@@ -360,7 +372,7 @@ func (r *keyring) useKey(sname types.PrincipalName, realm string, kvno uint32,
 		return v, err
 	}
 	if newer && r.eager {
-		if tried, rerr := r.reloadIfChanged(); tried && rerr == nil {
+		if tried, rerr := r.reloadIfChangedNow(); tried && rerr == nil {
 			v, _, err = r.useCurrent(sname, realm, kvno, etype, f)
 			if err == nil || !errors.Is(err, krb5.ErrNoKey) {
 				return v, err
@@ -465,18 +477,19 @@ func WithKeyGrace(d time.Duration) AcceptorOption {
 
 // WithKeytabWatch makes a credential made from a keytab file poll the
 // file every interval and reload it when it was replaced by rename or
-// rewritten in place: its device, inode, size, modification or change
+// rewritten in place (its device, inode, size, modification or change
 // time differ from the version read last or, while that version is less
-// than two seconds old (the granularity of file times), its content
-// does. A ticket under a key version newer than any in force also makes
+// than two seconds old, the granularity of file times, its content
+// does) and then stayed the same for one interval. A ticket under a key version newer than any in force also makes
 // the credential look at the file before refusing the ticket, since the
 // KDC issues such tickets as soon as the key changed.
 //
 // Replacing the file atomically, by writing a temporary file and
 // renaming it over the old one, is best. A file rewritten in place (as
-// MIT's kadmin ktadd does) may be read half-written: it then fails to
-// parse, or lacks the entries still being appended, and the watch reads
-// it again once the writer is done.
+// MIT's kadmin ktadd does) by a writer that pauses for longer than the
+// interval may be read half-written: it then fails to parse, or lacks
+// the entries still being appended, and the watch reads it again once
+// the writer is done.
 func WithKeytabWatch(interval time.Duration) AcceptorOption {
 	return func(s *acceptorSettings) { s.watch = max(interval, 0) }
 }

@@ -2,7 +2,9 @@ package gssapi
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"expvar"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/krb5"
+	"github.com/safekrb5/safekrb5/support"
 )
 
 // These tests forge tickets with gokrb5 from keys they put in keytab
@@ -108,6 +111,14 @@ func (f *forgeKeys) replace(b []byte) {
 // valid at now.
 func (f *forgeKeys) token(kvno int, now time.Time) []byte {
 	f.t.Helper()
+	return f.tokens(kvno, 1, now)[0]
+}
+
+// tokens forges n AP-REQ tokens with one ticket under kvno's key, valid
+// at now, whose authenticators differ in time, so that none replays
+// another.
+func (f *forgeKeys) tokens(kvno, n int, now time.Time) [][]byte {
+	f.t.Helper()
 	cname := types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "alice")
 	sname := types.NewPrincipalName(nametype.KRB_NT_SRV_HST, forgeService)
 	now = now.UTC()
@@ -117,16 +128,21 @@ func (f *forgeKeys) token(kvno int, now time.Time) []byte {
 	require.NoError(f.t, err)
 	ck := make([]byte, 24)
 	binary.LittleEndian.PutUint32(ck, 16)
-	auth := types.Authenticator{AVNO: 5, CRealm: forgeRealm, CName: cname,
-		Cksum: types.Checksum{CksumType: gssChecksumType, Checksum: ck},
-		CTime: now.Truncate(time.Second), Cusec: now.Nanosecond() / 1000}
-	ap, err := messages.NewAPReq(tkt, skey, auth)
-	require.NoError(f.t, err)
-	b, err := ap.Marshal()
-	require.NoError(f.t, err)
-	tok, err := krb5Token(tokAPReq, b)
-	require.NoError(f.t, err)
-	return tok
+	out := make([][]byte, 0, n)
+	for i := range n {
+		at := now.Add(-time.Duration(i) * time.Microsecond)
+		auth := types.Authenticator{AVNO: 5, CRealm: forgeRealm, CName: cname,
+			Cksum: types.Checksum{CksumType: gssChecksumType, Checksum: ck},
+			CTime: at.Truncate(time.Second), Cusec: at.Nanosecond() / 1000}
+		ap, err := messages.NewAPReq(tkt, skey, auth)
+		require.NoError(f.t, err)
+		b, err := ap.Marshal()
+		require.NoError(f.t, err)
+		tok, err := krb5Token(tokAPReq, b)
+		require.NoError(f.t, err)
+		out = append(out, tok)
+	}
+	return out
 }
 
 // accept accepts a token for kvno and returns the context.
@@ -646,6 +662,18 @@ func TestKeytabInModuleStats(t *testing.T) {
 	v := find()
 	require.NotNil(t, v)
 	assert.Equal(t, "keytab", v.Kind)
+
+	// The same, as published for /debug/vars.
+	require.NoError(t, support.PublishExpvar("safekrb5_keyring_test"))
+	var vars map[string]support.Stats
+	require.NoError(t, json.Unmarshal(
+		[]byte(expvar.Get("safekrb5_keyring_test").String()), &vars))
+	require.Contains(t, vars, "gssapi")
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var want lifecycle.VersionsStats
+	require.NoError(t, json.Unmarshal(b, &want))
+	assert.Contains(t, vars["gssapi"].Versions, want)
 	assert.Equal(t, uint64(2), v.Current)
 	require.Len(t, v.Versions, 2)
 	assert.Equal(t, 1, v.Versions[0].Pins, "the context pins generation 1")

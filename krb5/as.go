@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
@@ -83,6 +85,7 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 	var key *loginKey
 	defer func() { key.wipe() }()
 	preauth, challenge, skewRetried := false, false, false
+	visited := []string{realm} // the realms a client referral led to
 	for round := 0; ; round++ {
 		if round > 4+maxReferrals {
 			return nil, fmt.Errorf("krb5: AS exchange: gave up after %d rounds", round)
@@ -100,11 +103,11 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 			return c.finishASWith(ctx, rep, &req, key,
 				asState{fast: fast, sent: b, challenge: challenge})
 		}
-		kerr, pas, err := c.asError(rep, fast)
+		kerr, pas, armored, err := c.asError(rep, fast)
 		if err != nil {
 			return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 		}
-		c.trace(ctx, "KRB-ERROR", "code", kerr.ErrorCode, "realm", realm)
+		c.trace(ctx, "KRB-ERROR", "code", kerr.ErrorCode, "realm", realm, "fast", armored)
 		switch kerr.ErrorCode {
 		case errorcode.KDC_ERR_PREAUTH_REQUIRED:
 			if preauth {
@@ -134,12 +137,26 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 			c.trace(ctx, "KDC reports clock skew; retrying with its time",
 				"offset", time.Duration(c.offset.Load()).String())
 		case errorcode.KDC_ERR_WRONG_REALM:
-			if kerr.CRealm == "" || kerr.CRealm == realm || round >= maxReferrals {
+			// A client referral (RFC 6806 section 7): the client's realm
+			// is the one crealm names.
+			if kerr.CRealm == "" || kerr.CRealm == realm {
 				return nil, newKDCError("AS exchange", kerr)
+			}
+			visited = append(visited, kerr.CRealm)
+			if slices.Contains(visited[:len(visited)-1], kerr.CRealm) ||
+				len(visited) > maxReferrals+1 {
+				return nil, fmt.Errorf("krb5: AS exchange: %w", ErrWrongRealm.With(
+					"client referrals go round or too far: "+
+						strings.Join(visited, " -> "), nil))
 			}
 			c.trace(ctx, "client referral", "from", realm, "to", kerr.CRealm)
 			realm = kerr.CRealm
 			req.ReqBody.Realm = realm
+			// Pre-authentication starts again with the new KDC's hints.
+			key.wipe()
+			key, preauth, challenge = nil, false, false
+			setPAData(&req.PAData, patype.PA_ENC_TIMESTAMP, nil)
+			setPAData(&req.PAData, patype.PA_ENCRYPTED_CHALLENGE, nil)
 			if sname == nil {
 				req.ReqBody.SName.NameString = []string{"krbtgt", realm}
 			}
@@ -165,24 +182,24 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 
 // asError decodes a KRB-ERROR answering an AS-REQ and the padata that
 // comes with it: its e-data as METHOD-DATA, or for an armored request the
-// error and padata inside the FAST reply.
-func (c *Client) asError(rep []byte, fast *fastExchange) (*messages.KRBError,
-	types.PADataSequence, error) {
+// error and padata inside the FAST reply, which armored reports.
+func (c *Client) asError(rep []byte, fast *fastExchange) (_ *messages.KRBError,
+	_ types.PADataSequence, armored bool, _ error) {
 	kerr, err := parseKRBError(rep)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if fast != nil {
 		return fast.unwrapError(kerr)
 	}
 	if kerr.ErrorCode != errorcode.KDC_ERR_PREAUTH_REQUIRED || len(kerr.EData) == 0 {
-		return kerr, methodData(kerr.EData), nil
+		return kerr, methodData(kerr.EData), false, nil
 	}
 	var pas types.PADataSequence
 	if err := unmarshalSafe("METHOD-DATA", kerr.EData, pas.Unmarshal); err != nil {
-		return nil, nil, fmt.Errorf("pre-authentication hints: %w", err)
+		return nil, nil, false, fmt.Errorf("pre-authentication hints: %w", err)
 	}
-	return kerr, pas, nil
+	return kerr, pas, false, nil
 }
 
 // encodeASReq encodes req, armored when fast is not nil.
@@ -214,7 +231,7 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 	if cfg.LibDefaults.Proxiable {
 		types.SetFlag(&opts, flags.Proxiable)
 	}
-	if cfg.LibDefaults.Canonicalize {
+	if c.canonicalize(cfg) {
 		types.SetFlag(&opts, flags.Canonicalize)
 	}
 	lifetime := c.settings.lifetime
@@ -232,8 +249,9 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 			NameType:   nametype.KRB_NT_SRV_INST,
 			NameString: []string{"krbtgt", realm},
 		},
-		Till:  now.Add(lifetime).Truncate(time.Second),
-		EType: c.requestETypes(ctx),
+		Till:      now.Add(lifetime).Truncate(time.Second),
+		EType:     c.requestETypes(ctx),
+		Addresses: c.requestAddresses(cfg),
 	}
 	renew := c.settings.renewLifetime
 	if renew == 0 {
@@ -242,6 +260,11 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 	if sname != nil {
 		body.SName = *sname
 		body.KDCOptions = types.NewKrbFlags()
+		if c.canonicalize(cfg) {
+			// The client's name still needs it: a KDC may know an
+			// enterprise name only as an alias.
+			types.SetFlag(&body.KDCOptions, flags.Canonicalize)
+		}
 		body.Till = now.Add(initialTicketLifetime).Truncate(time.Second)
 		renew = 0
 	}
@@ -270,6 +293,18 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 		},
 		ReqBody: body,
 	}}, nil
+}
+
+// canonicalize reports whether AS requests ask the KDC to canonicalize
+// the client's name.
+func (c *Client) canonicalize(cfg *config.Config) bool {
+	if c.settings.enterprise {
+		return true
+	}
+	if c.settings.canonicalize != nil {
+		return *c.settings.canonicalize
+	}
+	return cfg.LibDefaults.Canonicalize
 }
 
 // requestETypes lists the enctypes to ask for: the configured ones, and
@@ -553,7 +588,7 @@ func (c *Client) finishASWith(ctx context.Context, rep []byte, req *messages.ASR
 			"the reply is for "+part.SName.PrincipalNameString()+", not "+
 				req.ReqBody.SName.PrincipalNameString(), nil))
 	}
-	if !c.conf(ctx).LibDefaults.Canonicalize && !samePrincipal(asRep.CName, req.ReqBody.CName) {
+	if !c.canonicalize(c.conf(ctx)) && !samePrincipal(asRep.CName, req.ReqBody.CName) {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
 			"the reply names another client: "+asRep.CName.PrincipalNameString(), nil))
 	}

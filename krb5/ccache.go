@@ -86,7 +86,7 @@ func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, er
 			"no TGT for "+p.String(), nil))
 	}
 	if file != nil {
-		c.watchCCache(n.path, file)
+		c.watchCCache(n, file)
 	}
 	return c, nil
 }
@@ -154,6 +154,7 @@ func ticketFromCredential(cred *ccachefile.Credential) (*ServiceTicket, error) {
 		EndTime:     cred.EndTime,
 		RenewTill:   cred.RenewTill,
 		KeyType:     cred.Key.Type,
+		Addresses:   addressesFromCache(cred.Addresses),
 		key:         key,
 	}, nil
 }
@@ -283,8 +284,11 @@ func (c *Client) cacheImage() (*ccachefile.Cache, error) {
 	if len(tickets) == 0 {
 		return nil, fmt.Errorf("krb5: %w", ErrCredNotFound.With("no TGT: not logged in", nil))
 	}
+	// The TGT names the client as the KDC knows it, which differs from
+	// the name the client was made with after canonicalization.
+	tgt := tickets[0]
 	cc := &ccachefile.Cache{
-		DefaultPrincipal: cachePrincipal(c.cname, c.realm),
+		DefaultPrincipal: cachePrincipal(tgt.Client, tgt.ClientRealm),
 	}
 	if off := time.Duration(c.offset.Load()); off != 0 {
 		cc.TimeOffset = &off
@@ -333,6 +337,7 @@ func credentialFromTicket(t *ServiceTicket) (ccachefile.Credential, error) {
 		EndTime:   t.EndTime,
 		RenewTill: t.RenewTill,
 		Flags:     flagsToCache(t.Flags),
+		Addresses: cacheAddresses(t.Addresses),
 		Ticket:    raw,
 	}
 	err = t.UseSessionKey(func(k types.EncryptionKey) error {

@@ -4,19 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/safekrb5/safekrb5/internal/ccachefile"
 	"github.com/safekrb5/safekrb5/internal/fileread"
 	"github.com/safekrb5/safekrb5/internal/filewatch"
 )
 
+// BUG(safekrb5): a client made from a credential cache reads the file
+// again only when it needs its TGT (Login, or a service ticket it does
+// not hold yet): service tickets it already holds stay in use after
+// another process destroyed or replaced the cache, until they expire.
+
 // watchCCache records the cache file a client was made from, and its
 // state taken before it was read, so that a rewrite by another process,
-// even one made while it was read, is picked up.
-func (c *Client) watchCCache(path string, file *filewatch.Snapshot) {
+// even one made while it was read, is picked up. For a DIR collection
+// named by its primary file it also records the directory, so that a
+// change of primary member (kswitch, kinit of another member) is
+// followed.
+func (c *Client) watchCCache(n ccName, file *filewatch.Snapshot) {
 	c.ccMu.Lock()
 	defer c.ccMu.Unlock()
-	c.ccPath, c.ccFile = path, file
+	c.ccPath, c.ccFile = n.path, file
+	if n.primary {
+		c.ccDir = n.dir
+	}
 }
 
 // errCCacheBusy reports a cache file locked by a writer.
@@ -33,7 +45,19 @@ var errCCacheBusy = errors.New("locked by another process")
 func (c *Client) reloadCCache(ctx context.Context) {
 	c.ccMu.Lock()
 	defer c.ccMu.Unlock()
-	if c.ccPath == "" || c.ccFile.Gone() || !c.ccFile.Changed() {
+	if c.ccPath == "" {
+		return
+	}
+	if c.ccDir != "" {
+		if member, err := readPrimary(c.ccDir); err == nil &&
+			filepath.Join(c.ccDir, member) != c.ccPath {
+			c.ccPath = filepath.Join(c.ccDir, member)
+			c.ccStale = true
+			c.trace(ctx, "credential cache collection has a new primary",
+				"path", c.ccPath)
+		}
+	}
+	if !c.ccStale && (c.ccFile.Gone() || !c.ccFile.Changed()) {
 		return
 	}
 	snap := filewatch.Take(c.ccPath)
@@ -44,9 +68,9 @@ func (c *Client) reloadCCache(ctx context.Context) {
 		return
 	}
 	defer cc.Wipe()
+	c.ccFile, c.ccStale = snap, false
 	p := cc.DefaultPrincipal
 	if p.Realm != c.realm || !samePrincipal(principalName(p), c.cname) {
-		c.ccFile = snap
 		c.trace(ctx, "credential cache now holds another principal; ignored",
 			"principal", p.String())
 		return
@@ -56,7 +80,6 @@ func (c *Client) reloadCCache(ctx context.Context) {
 			"err", err.Error())
 		return
 	}
-	c.ccFile = snap
 	c.trace(ctx, "credential cache reloaded", "path", c.ccPath)
 }
 

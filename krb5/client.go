@@ -59,11 +59,14 @@ type Client struct {
 	renewCancel context.CancelFunc
 	renewDone   chan struct{}
 
-	// ccMu guards the credential cache file a client was made from, and
-	// the state of the file when it was last read.
-	ccMu   sync.Mutex
-	ccPath string
-	ccFile *filewatch.Snapshot
+	// ccMu guards the credential cache file a client was made from, the
+	// state of the file when it was last read, the DIR collection whose
+	// primary member it follows, and whether a new primary is unread.
+	ccMu    sync.Mutex
+	ccPath  string
+	ccFile  *filewatch.Snapshot
+	ccDir   string
+	ccStale bool
 
 	// config holds the configurations the client was given, as
 	// versions: each call pins the one in force when it started (see
@@ -73,7 +76,7 @@ type Client struct {
 	// read last and their state then.
 	configMu    sync.Mutex
 	configPaths []string
-	configFiles *filewatch.Snapshot
+	configFiles filewatch.Watch
 	// configStop and configDone stop and wait for the goroutine that
 	// reloads the configuration (WithConfigReload); nil without one.
 	configStop context.CancelFunc
@@ -153,6 +156,12 @@ func newClient(username, realm string, cfg *config.Config, opts []Option) (*Clie
 	}
 	for _, o := range opts {
 		o(&c.settings)
+	}
+	if c.settings.enterprise {
+		c.cname = types.PrincipalName{
+			NameType:   nametype.KRB_NT_ENTERPRISE,
+			NameString: []string{username},
+		}
 	}
 	c.config = lifecycle.NewVersions[*config.Config](modules.KRB5,
 		"configuration", "client "+c.PrincipalString())

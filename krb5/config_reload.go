@@ -26,9 +26,10 @@ type ConfigReload struct {
 	// Watch, when positive, makes the client look at the files, the
 	// files and directories they include, and the named files that do
 	// not exist yet, every Watch, and reload when one was replaced,
-	// rewritten, added or removed. While every one of them is missing,
-	// as during a replacement that removes the old file first, the
-	// configuration in force stays.
+	// rewritten, added or removed and then stayed the same for one
+	// interval, so that a file rewritten in place is read whole. While
+	// every one of them is missing, as during a replacement that
+	// removes the old file first, the configuration in force stays.
 	Watch time.Duration
 	// Signal, when not nil, makes the client reload each time a value
 	// arrives, typically a channel given to signal.Notify for SIGHUP.
@@ -163,11 +164,12 @@ func (c *Client) configPathsLocked() []string {
 // until they change. The state is taken before the files are read, so a
 // change made meanwhile is seen by the next look.
 func (c *Client) readConfigLocked(paths []string) (*config.Config, error) {
-	known := append(slices.Clone(paths), c.configFiles.Paths()...)
+	known := append(slices.Clone(paths), c.configFiles.Read().Paths()...)
 	snap := filewatch.Take(known...)
 	p, sources, err := krb5conf.LoadSources(paths...)
 	snap.Add(sources...)
-	c.configPaths, c.configFiles = slices.Clone(paths), snap
+	c.configPaths = slices.Clone(paths)
+	c.configFiles.Reset(snap)
 	if err != nil {
 		return nil, err
 	}
@@ -230,11 +232,12 @@ func (c *Client) configLoop(ctx context.Context, r *ConfigReload) {
 }
 
 // configChanged reports whether a file of the configuration changed
-// since it was read, not counting a moment when all of them are missing.
+// since it was read and has stayed the same since the previous look (see
+// filewatch.Watch), not counting a moment when all of them are missing.
 func (c *Client) configChanged() bool {
 	c.configMu.Lock()
 	defer c.configMu.Unlock()
-	return !c.configFiles.Gone() && c.configFiles.Changed()
+	return c.configFiles.Due()
 }
 
 // configReported traces the outcome of a reload the client started and

@@ -420,15 +420,7 @@ func decodeFASTReply(b []byte, armorKey types.EncryptionKey) (*fastResponse, err
 			KeyValue: append([]byte(nil), msg.StrengthenKey.KeyValue...)},
 		nonce: msg.Nonce,
 	}
-	if len(msg.Finished.FullBytes) > 0 {
-		var fin fastFinishedMsg
-		if err := unmarshalSafe("KrbFastFinished", explicitInner(msg.Finished), func(b []byte) error {
-			_, err := asn1.Unmarshal(b, &fin)
-			return err
-		}); err != nil {
-			resp.wipe()
-			return nil, err
-		}
+	if fin := msg.Finished; !fin.Timestamp.IsZero() {
 		fin.CName.NameString = slices.Clone(fin.CName.NameString)
 		fin.CRealm = string(append([]byte(nil), fin.CRealm...))
 		fin.TicketChecksum.Checksum = append([]byte(nil), fin.TicketChecksum.Checksum...)
@@ -458,26 +450,27 @@ func clonePAData(in types.PADataSequence) types.PADataSequence {
 // real error in a PA-FX-ERROR inside the FAST reply in the e-data (RFC
 // 6113 section 5.4.3), beside the padata for the next round. An error
 // that is not armored, such as one about the armor itself, is returned
-// as it came, with its e-data as padata, as MIT does.
-func (f *fastExchange) unwrapError(k *messages.KRBError) (*messages.KRBError,
-	types.PADataSequence, error) {
+// as it came, with its e-data as padata, as MIT does; armored reports
+// which it was.
+func (f *fastExchange) unwrapError(k *messages.KRBError) (_ *messages.KRBError,
+	_ types.PADataSequence, armored bool, _ error) {
 	outer := methodData(k.EData)
 	resp, found, err := f.openFAST(outer)
 	if !found || err != nil {
-		return k, outer, nil
+		return k, outer, false, nil
 	}
 	defer resp.wipe()
 	i := slices.IndexFunc(resp.padata, func(p types.PAData) bool {
 		return p.PADataType == paFXError
 	})
 	if i < 0 {
-		return nil, nil, ErrReplyModified.With("a FAST error without PA-FX-ERROR", nil)
+		return nil, nil, true, ErrReplyModified.With("a FAST error without PA-FX-ERROR", nil)
 	}
 	inner, err := parseKRBError(resp.padata[i].PADataValue)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, true, err
 	}
-	return inner, resp.padata, nil
+	return inner, resp.padata, true, nil
 }
 
 // methodData decodes e-data as METHOD-DATA, or returns nil when it is
@@ -539,16 +532,21 @@ func rawReplyTicket(rep []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return explicitInner(body.Ticket), nil
+	t := explicitInner(body.Ticket, 5)
+	if t == nil {
+		return nil, &errMalformed{what: "KDC-REP", err: ErrASN1Parse.With("no ticket", nil)}
+	}
+	return t, nil
 }
 
 // explicitInner returns the element inside an explicitly tagged field
-// decoded as a RawValue: the decoder leaves the context tag on.
-func explicitInner(rv asn1.RawValue) []byte {
-	if rv.Class == asn1.ClassContextSpecific && rv.IsCompound {
-		return rv.Bytes
+// decoded as a RawValue, which the decoder fills with the tagged element
+// whatever its tag; nil when the tag is not tag.
+func explicitInner(rv asn1.RawValue, tag int) []byte {
+	if rv.Class != asn1.ClassContextSpecific || !rv.IsCompound || rv.Tag != tag {
+		return nil
 	}
-	return rv.FullBytes
+	return rv.Bytes
 }
 
 // The FAST messages of RFC 6113 section 5.4, in the module's explicit
@@ -574,7 +572,7 @@ type (
 	fastResponseMsg struct {
 		PAData        types.PADataSequence `asn1:"explicit,tag:0"`
 		StrengthenKey types.EncryptionKey  `asn1:"explicit,optional,tag:1"`
-		Finished      asn1.RawValue        `asn1:"explicit,optional,tag:2"`
+		Finished      fastFinishedMsg      `asn1:"explicit,optional,tag:2"`
 		Nonce         int64                `asn1:"explicit,tag:3"`
 	}
 	fastFinishedMsg struct {
@@ -584,16 +582,17 @@ type (
 		CName          types.PrincipalName `asn1:"explicit,tag:3"`
 		TicketChecksum types.Checksum      `asn1:"explicit,tag:4"`
 	}
-	// kdcRepRawMsg is a KDC-REP (RFC 4120 section 5.4.2) with its fields
-	// left encoded.
+	// kdcRepRawMsg is a KDC-REP (RFC 4120 section 5.4.2) with its
+	// ticket left encoded. A RawValue takes whatever element comes
+	// next, so it is never optional here.
 	kdcRepRawMsg struct {
-		PVNO    int           `asn1:"explicit,tag:0"`
-		MsgType int           `asn1:"explicit,tag:1"`
-		PAData  asn1.RawValue `asn1:"explicit,optional,tag:2"`
-		CRealm  asn1.RawValue `asn1:"explicit,tag:3"`
-		CName   asn1.RawValue `asn1:"explicit,tag:4"`
-		Ticket  asn1.RawValue `asn1:"explicit,tag:5"`
-		EncPart asn1.RawValue `asn1:"explicit,tag:6"`
+		PVNO    int                  `asn1:"explicit,tag:0"`
+		MsgType int                  `asn1:"explicit,tag:1"`
+		PAData  types.PADataSequence `asn1:"explicit,optional,tag:2"`
+		CRealm  string               `asn1:"generalstring,explicit,tag:3"`
+		CName   types.PrincipalName  `asn1:"explicit,tag:4"`
+		Ticket  asn1.RawValue        `asn1:"explicit,tag:5"`
+		EncPart types.EncryptedData  `asn1:"explicit,tag:6"`
 	}
 )
 
@@ -702,14 +701,9 @@ func (c *Client) checkKDCChallenge(ctx context.Context, fresp *fastResponse,
 	if err := unmarshalSafe("PA-ENCRYPTED-CHALLENGE", b, ed.Unmarshal); err != nil {
 		return err
 	}
-	kk, err := cf2(fast.armorKey, longTerm, "kdcchallengearmor", "challengelongterm")
+	plain, err := decryptKDCChallenge(ed, fast.armorKey, longTerm)
 	if err != nil {
 		return err
-	}
-	defer support.Wipe(kk.KeyValue)
-	plain, err := crypto.DecryptEncPart(ed, kk, keyusage.KEY_USAGE_ENC_CHALLENGE_KDC)
-	if err != nil {
-		return ErrReplyModified.With("the KDC's encrypted challenge does not decrypt", nil)
 	}
 	var ts types.PAEncTSEnc
 	if err := unmarshalSafe("PA-ENC-TS-ENC", plain, ts.Unmarshal); err != nil {
@@ -745,4 +739,25 @@ func (f *fastExchange) openTGSReply(rep []byte, tgsRep *messages.TGSRep) (*fastR
 	tgsRep.CName = resp.finished.CName
 	tgsRep.CRealm = resp.finished.CRealm
 	return resp, nil
+}
+
+// decryptKDCChallenge decrypts the KDC's encrypted challenge with the
+// KDC challenge key, KRB-FX-CF2(armor key, long-term key,
+// "kdcchallengearmor", "challengelongterm"). Heimdal 7's KDC encrypts it
+// in the client challenge key instead (its "clientchallengearmor"
+// variant), which proves as much, so that key is tried next.
+func decryptKDCChallenge(ed types.EncryptedData, armorKey,
+	longTerm types.EncryptionKey) ([]byte, error) {
+	for _, pepper := range []string{"kdcchallengearmor", "clientchallengearmor"} {
+		k, err := cf2(armorKey, longTerm, pepper, "challengelongterm")
+		if err != nil {
+			return nil, err
+		}
+		plain, err := crypto.DecryptEncPart(ed, k, keyusage.KEY_USAGE_ENC_CHALLENGE_KDC)
+		support.Wipe(k.KeyValue)
+		if err == nil {
+			return plain, nil
+		}
+	}
+	return nil, ErrReplyModified.With("the KDC's encrypted challenge does not decrypt", nil)
 }

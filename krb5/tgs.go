@@ -17,6 +17,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/patype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/support"
@@ -30,7 +31,10 @@ const renewMargin = 30 * time.Second
 // optionally with "@REALM"), from the client's cache when it holds a valid
 // one, otherwise from the KDC (the TGS exchange, RFC 4120 section 3.3),
 // following referrals across realms. Names the KDC canonicalises hit the
-// cache under both the asked and the returned name. If the TGT has
+// cache under both the asked and the returned name. A service without a
+// realm whose host [domain_realm] does not map is looked for in the
+// realm of the TGT's client, which a client referral may have made
+// another than the realm the client was made with. If the TGT has
 // expired and the client has a password or keytab, it logs in again
 // first.
 func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket, error) {
@@ -44,16 +48,22 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 	if err != nil {
 		return nil, err
 	}
+	if c.currentTGT() == nil {
+		// Log in first: a service named without a realm is in the
+		// client's realm, which a client referral may change.
+		if _, err := c.freshTGT(ctx); err != nil {
+			return nil, err
+		}
+		if sname, srealm, err = c.parseSPN(ctx, spn); err != nil {
+			return nil, err
+		}
+	}
 	key := cacheKey(sname, srealm)
 	if t := c.cached(key); t != nil {
 		c.trace(ctx, "service ticket cache hit", "server", key)
 		return t, nil
 	}
-	// Concurrent misses for one service share one TGS exchange.
-	v, err, _ := c.fetches.Do(key, func() (any, error) {
-		if t := c.cached(key); t != nil {
-			return t, nil
-		}
+	return fetchOnce(&c.fetches, key, c.cached, func() (*ServiceTicket, error) {
 		tgt, err := c.freshTGT(ctx)
 		if err != nil {
 			return nil, err
@@ -69,6 +79,19 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 			c.storeLocked(canon, t)
 		}
 		return t, nil
+	})
+}
+
+// fetchOnce returns the ticket cached under key or, on a miss, the one
+// fetch gets and caches. Concurrent misses for one key share one fetch,
+// so one exchange with the KDC.
+func fetchOnce(g *singleflight.Group, key string, cached func(string) *ServiceTicket,
+	fetch func() (*ServiceTicket, error)) (*ServiceTicket, error) {
+	v, err, _ := g.Do(key, func() (any, error) {
+		if t := cached(key); t != nil {
+			return t, nil
+		}
+		return fetch()
 	})
 	if err != nil {
 		return nil, err
@@ -113,7 +136,7 @@ func (c *Client) referencedLocked(t *ServiceTicket, skip string) bool {
 }
 
 // parseSPN splits "service/host@REALM". Without a realm, the host's realm
-// comes from [domain_realm], else the client's realm is used.
+// comes from [domain_realm], else the client's home realm is used.
 func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName, string, error) {
 	if spn == "" || strings.ContainsAny(spn, "\x00\n") {
 		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
@@ -138,9 +161,20 @@ func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName,
 		realm = c.conf(ctx).ResolveRealm(parts[1])
 	}
 	if realm == "" {
-		realm = c.realm
+		realm = c.homeRealm()
 	}
 	return types.PrincipalName{NameType: nt, NameString: parts}, realm, nil
+}
+
+// homeRealm is the realm of the client as its KDCs know it: that of the
+// TGT's client, which differs from the realm the client was made with
+// after a client referral (RFC 6806 section 7), or that realm before
+// the first login.
+func (c *Client) homeRealm() string {
+	if t := c.currentTGT(); t != nil {
+		return t.ClientRealm
+	}
+	return c.realm
 }
 
 // freshTGT returns a TGT valid for a while yet, logging in again when the
@@ -358,7 +392,7 @@ func (c *Client) sendTGS(ctx context.Context, s *tgsSend, tgt *ServiceTicket,
 	}
 	kerr, err := parseKRBError(rep)
 	if err == nil && s.fast != nil {
-		kerr, _, err = s.fast.unwrapError(kerr)
+		kerr, _, _, err = s.fast.unwrapError(kerr)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("krb5: TGS exchange: %w", err)
@@ -465,7 +499,9 @@ func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.P
 			}
 			auth.SubKey = s.subkey
 		}
-		if c.settings.fast && withSubkey {
+		// FAST in a TGS exchange is opportunistic: a session key whose
+		// enctype has no KRB-FX-CF2 here (des3) goes without it.
+		if c.settings.fast && withSubkey && prfKeySize(key.KeyType) != 0 {
 			if s.fast, err = tgsFAST(s.subkey, key); err != nil {
 				return fmt.Errorf("krb5: TGS exchange: FAST: %w", err)
 			}
@@ -564,7 +600,11 @@ func (c *Client) finishTGSWith(ctx context.Context, rep []byte, s *tgsSend,
 	}
 	c.trace(ctx, "TGS-REP", "server", cacheKey(part.SName, part.SRealm),
 		"enctype", part.Key.KeyType, "endtime", part.EndTime, "fast", fresp != nil)
-	return newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+	t, err := newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+	if err == nil {
+		inheritAddresses(t, tgt, &s.req.ReqBody)
+	}
+	return t, err
 }
 
 // decryptTGSRep decrypts the encrypted part of a TGS-REP with the

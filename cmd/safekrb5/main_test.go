@@ -17,6 +17,7 @@ import (
 
 	"github.com/safekrb5/safekrb5/internal/ccachefile"
 	"github.com/safekrb5/safekrb5/internal/testrealm"
+	"github.com/safekrb5/safekrb5/internal/testsamba"
 )
 
 var (
@@ -300,4 +301,27 @@ func TestKvnoKeepsMITCache(t *testing.T) {
 	mit, err := r.Command(ctx, "klist", "-c", cc).CombinedOutput()
 	require.NoError(t, err, "%s", mit)
 	assert.Contains(t, string(mit), r.ServicePrincipal)
+}
+
+// TestDemoAD runs the demonstration against a Samba AD domain controller
+// in a process of its own.
+func TestDemoAD(t *testing.T) {
+	if !testsamba.RequirePrograms(t) {
+		return
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SAFEKRB5_CMD_CHILD=demo -kdc ad")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, want := range []string{
+		"demo: every step succeeded",
+		"canonicalized it to alice@AD.TEST",
+		"(Domain Users)",
+		"UPN alice@ad.test",
+		"KDC signature (hmac-sha1-96-aes256) with the krbtgt key",
+		"curl: HTTP 200",
+		"4 of 4 requests in flight finished with 200 OK",
+	} {
+		assert.Contains(t, string(out), want)
+	}
 }

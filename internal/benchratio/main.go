@@ -35,6 +35,7 @@ func main() {
 	tmpl := flag.String("template", "", "text/template of the report")
 	out := flag.String("o", "", "file to write the report to")
 	svg := flag.String("svg", "", "file to write the chart of speed ratios to")
+	unit := flag.String("unit", "ns/op", "the unit of the pairs printed without -template")
 	var inputs multiFlag
 	flag.Var(&inputs, "in", "results file (repeatable); standard input without it")
 	flag.Parse()
@@ -51,7 +52,7 @@ func main() {
 		}
 	}
 	if *tmpl == "" {
-		if err := printPairs(os.Stdout, res, flag.Args()); err != nil {
+		if err := printPairs(os.Stdout, res, *unit, flag.Args()); err != nil {
 			fail(err)
 		}
 		return
@@ -203,20 +204,21 @@ func median(v []float64) float64 {
 }
 
 // printPairs prints the cost ratio NAME/BASELINE of each pair.
-func printPairs(w io.Writer, r *results, pairs []string) error {
-	fmt.Fprintln(w, "| benchmark | baseline | median ns/op | baseline ns/op | ratio (median of per-round ratios) |")
+func printPairs(w io.Writer, r *results, unit string, pairs []string) error {
+	fmt.Fprintf(w, "| benchmark | baseline | median %s | baseline %s | ratio (median of per-round ratios) |\n",
+		unit, unit)
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, pair := range pairs {
 		a, b, ok := strings.Cut(pair, "/")
 		if !ok {
 			return fmt.Errorf("pair %q is not NAME/BASELINE", pair)
 		}
-		q, err := r.ratios(a, b, "ns/op", false)
+		q, err := r.ratios(a, b, unit, false)
 		if err != nil {
 			return err
 		}
-		ma, _ := r.medianOf(a, "ns/op")
-		mb, _ := r.medianOf(b, "ns/op")
+		ma, _ := r.medianOf(a, unit)
+		mb, _ := r.medianOf(b, unit)
 		fmt.Fprintf(w, "| %s | %s | %.2f | %.2f | %.2fx |\n", a, b, ma, mb, q.median)
 	}
 	return nil

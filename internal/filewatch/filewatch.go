@@ -191,3 +191,37 @@ func readNames(dir string) ([]string, error) {
 	slices.Sort(names)
 	return names, err
 }
+
+// Watch decides when files that changed may be read again: once they
+// have stayed as they are across two looks, so that a file being
+// rewritten in place is not read half-written (an empty or truncated
+// krb5.conf would parse). A Watch is not safe for concurrent use.
+type Watch struct {
+	read *Snapshot // the state when the files were last read
+	seen *Snapshot // a changed state seen at the last look, not settled
+}
+
+// Reset records s, taken before the files were read, as their state.
+func (w *Watch) Reset(s *Snapshot) { w.read, w.seen = s, nil }
+
+// Read returns the snapshot given to Reset.
+func (w *Watch) Read() *Snapshot { return w.read }
+
+// Due reports whether the files changed since they were read and have
+// not changed since the previous call. While every file is missing
+// nothing is due.
+func (w *Watch) Due() bool {
+	if w.seen != nil {
+		if !w.seen.Gone() && !w.seen.Changed() {
+			w.seen = nil
+			return true
+		}
+		w.seen = Take(w.seen.Paths()...)
+		return false
+	}
+	if w.read.Gone() || !w.read.Changed() {
+		return false
+	}
+	w.seen = Take(w.read.Paths()...)
+	return false
+}

@@ -95,3 +95,29 @@ func TestGone(t *testing.T) {
 	assert.False(t, none.Changed())
 	assert.False(t, none.Gone())
 }
+
+// TestWatchSettles: a change is due once the files stayed the same for
+// one look, not while they keep changing or are all missing.
+func TestWatchSettles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a")
+	write(t, path, "one")
+	var w Watch
+	w.Reset(Take(path))
+	assert.False(t, w.Due(), "unchanged")
+
+	write(t, path, "") // a writer truncated the file...
+	assert.False(t, w.Due(), "a change is first seen")
+	write(t, path, "two, longer") // ...and wrote it
+	assert.False(t, w.Due(), "still changing")
+	assert.True(t, w.Due(), "settled")
+	assert.False(t, w.Due(), "due once")
+
+	w.Reset(Take(path))
+	require.NoError(t, os.Remove(path))
+	assert.False(t, w.Due())
+	assert.False(t, w.Due(), "nothing is due while the file is missing")
+	write(t, path, "three")
+	assert.False(t, w.Due())
+	assert.True(t, w.Due())
+	assert.Same(t, w.Read(), w.read)
+}
