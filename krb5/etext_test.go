@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
@@ -17,31 +16,30 @@ import (
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
-// forgedKDC answers every UDP request on 127.0.0.1 with reply, as anyone
-// on the path may, since a KRB-ERROR is not authenticated. It returns
-// the port; the listener stops when the test ends.
-func forgedKDC(t *testing.T, reply []byte) int {
+// forgedKDC answers every UDP datagram on a loopback port with reply, as
+// a KDC would or anyone on the path may (a KRB-ERROR is not
+// authenticated), until the test ends. It returns the address.
+func forgedKDC(t *testing.T, reply []byte) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	wg.Add(1)
+	done := make(chan struct{})
 	go func() {
-		defer wg.Done()
-		buf := make([]byte, 1<<16)
+		defer close(done)
+		buf := make([]byte, 65535)
 		for {
-			_, addr, err := pc.ReadFrom(buf)
+			_, from, err := conn.ReadFrom(buf)
 			if err != nil {
 				return
 			}
-			_, _ = pc.WriteTo(reply, addr)
+			_, _ = conn.WriteTo(reply, from)
 		}
 	}()
 	t.Cleanup(func() {
-		pc.Close()
-		wg.Wait()
+		conn.Close()
+		<-done
 	})
-	return pc.LocalAddr().(*net.UDPAddr).Port
+	return conn.LocalAddr().String()
 }
 
 // TestKDCErrorTextIsTamed logs in against a KDC whose KRB-ERROR carries
@@ -64,10 +62,10 @@ func TestKDCErrorTextIsTamed(t *testing.T) {
 				"krbtgt/FORGED.TEST"), "FORGED.TEST", 24, tt.etext)
 			reply, err := ke.Marshal()
 			require.NoError(t, err)
-			port := forgedKDC(t, reply)
+			addr := forgedKDC(t, reply)
 			cfg, err := krb5.ParseConfig("test", fmt.Appendf(nil, "[libdefaults]\n"+
 				" default_realm = FORGED.TEST\n[realms]\n FORGED.TEST = {\n"+
-				"  kdc = 127.0.0.1:%d\n }\n", port))
+				"  kdc = %s\n }\n", addr))
 			require.NoError(t, err)
 			c, err := krb5.NewWithPassword("alice", "FORGED.TEST", "pw", cfg,
 				krb5.DisableAutoRenew())

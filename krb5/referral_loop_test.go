@@ -2,7 +2,6 @@ package krb5_test
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -23,31 +22,13 @@ import (
 // end; this one plays such a KDC.
 func referringKDC(t *testing.T, realm, crealm string) string {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
 	kerr := messages.NewKRBError(types.NewPrincipalName(nametype.KRB_NT_SRV_INST,
 		"krbtgt/"+realm), realm, errorcode.KDC_ERR_WRONG_REALM, "")
 	kerr.CRealm = crealm
 	kerr.CName = types.NewPrincipalName(nametype.KRB_NT_ENTERPRISE, "carol@ext.test")
 	reply, err := kerr.Marshal()
 	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			_, from, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			conn.WriteTo(reply, from)
-		}
-	}()
-	t.Cleanup(func() {
-		conn.Close()
-		<-done
-	})
-	return conn.LocalAddr().String()
+	return forgedKDC(t, reply)
 }
 
 // TestClientReferralBounds: client referrals that go round in a circle,
