@@ -139,7 +139,7 @@ func only(b []byte, tag byte, field where) ([]byte, error) {
 type fields struct {
 	b    []byte
 	name where // the type, for errors
-	last int    // the last tag read, -1 before the first
+	last int   // the last tag read, -1 before the first
 	err  error
 }
 
