@@ -136,6 +136,7 @@ func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCre
 		replay: newReplayCache(s.capacity), watch: s.watch,
 		signal: s.signal, notify: s.notify}
 	ac.keys.clock, ac.keys.grace = s.clock, s.grace
+	ac.keys.eager = s.watch > 0
 	if s.principal != "" {
 		name, realm := splitPrincipal(s.principal)
 		ac.only, ac.realm = &name, realm
@@ -199,9 +200,11 @@ func (ac *AcceptorCredential) expireLoop(ctx context.Context) {
 	}
 }
 
-// Close stops the replay cache's goroutine and waits for it, and for the
-// accepts in flight. Later accepts fail with ErrClosed. The keytab is the
-// caller's and stays open.
+// Close stops the credential's goroutine and waits for it, and for the
+// accepts and reloads in flight. Later calls fail with ErrClosed. A
+// keytab passed to NewAcceptorCredential is the caller's and stays open;
+// the keys a credential read from a file are wiped once no security
+// context established with them is left open.
 func (ac *AcceptorCredential) Close() error { return ac.obj.Close() }
 
 func (ac *AcceptorCredential) release() {
@@ -234,7 +237,7 @@ type accepted struct {
 	ctime       time.Time
 	cusec       int
 	seq         int64
-	keys        *keySet             // the key set the ticket decrypted with, pinned
+	keys        *keyVersion         // the key set the ticket decrypted with, pinned
 	sessionKey  types.EncryptionKey // wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
 	authzData   types.AuthorizationData
@@ -243,7 +246,7 @@ type accepted struct {
 }
 
 func (a *accepted) wipe() {
-	a.keys.unpin()
+	a.keys.Unpin()
 	a.keys = nil
 	support.Wipe(a.sessionKey.KeyValue)
 	support.Wipe(a.subkey.KeyValue)
@@ -300,7 +303,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	defer support.Wipe(plain)
 	var part messages.EncTicketPart
 	if err := part.Unmarshal(plain); err != nil {
-		ks.unpin()
+		ks.Unpin()
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
 			"ticket's encrypted part does not decode", nil)
 	}

@@ -87,6 +87,12 @@ func (sc *SecurityContext) Credentials() *credentials.Credentials {
 	return id
 }
 
+// Enctype returns the enctype of the context key: the acceptor's subkey,
+// else the initiator's, else the ticket's session key. It decides the
+// per-message token format: RFC 4121's for AES, RFC 1964's for rc4-hmac
+// and des3-cbc-sha1-kd.
+func (sc *SecurityContext) Enctype() int32 { return sc.keyType }
+
 // Delegated reports whether the initiator delegated a credential.
 func (sc *SecurityContext) Delegated() bool { return sc.delegation != nil }
 

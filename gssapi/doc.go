@@ -29,14 +29,18 @@
 // information, and tickets without a PAC are accepted alike; the
 // authorization data stays available on the SecurityContext.
 //
-// An established SecurityContext protects messages with the tokens of
-// RFC 4121 section 4.2: Wrap and Unwrap, with or without confidentiality,
-// and MIC and VerifyMIC, with replay and sequence detection.
+// An established SecurityContext protects messages with per-message
+// tokens: Wrap and Unwrap, with or without confidentiality, and MIC and
+// VerifyMIC, with replay and sequence detection. Contexts whose key is
+// of an AES enctype use the tokens of RFC 4121 section 4.2, rotated
+// ones included; contexts whose key is rc4-hmac or des3-cbc-sha1-kd use
+// the older tokens of RFC 1964 section 1.2, with the algorithms of RFC
+// 4757 section 7 for rc4-hmac and MIT's for des3.
 //
-// BUG(safekrb5): per-message tokens exist only in RFC 4121's format, for
-// the AES enctypes; a context whose session key is rc4-hmac or des3 (RFC
-// 1964's token format) fails Wrap, Unwrap, MIC and VerifyMIC with an
-// error naming the enctype.
+// BUG(safekrb5): contexts whose key is single DES or rc4-hmac-exp, which
+// MIT and Windows no longer issue, have no per-message tokens: Wrap,
+// Unwrap, MIC and VerifyMIC fail with GSS_S_UNAVAILABLE naming the
+// enctype.
 //
 // Contexts can be bound to their channel (RFC 4121 section 4.1.1.2):
 // WithBindings on the initiator, AcceptBindings on the acceptor, and
@@ -63,10 +67,18 @@
 // when WithServerCertificates names the server's certificates; without
 // it, bindings a client sends over TLS are ignored.
 //
-// BUG(safekrb5): SPNEGO's initiator side lists Kerberos alone and does
-// not check a mechListMIC the acceptor sends; NTLM and NegoEx are not
-// implemented, so an acceptor-side negotiation always ends in Kerberos
-// or in a rejection.
+// The initiator's side of SPNEGO lists Kerberos alone by default, as
+// MIT does; WithSPNEGOMechs lists more, and Initiator.Step carries a
+// negotiation of several legs, exchanging and checking the mechListMICs
+// of RFC 4178 section 5 whenever the acceptor sends one, asks for one,
+// or chose another mechanism than the first.
+//
+// BUG(safekrb5): NTLM and NegoEx are not implemented: a negotiation
+// always ends in Kerberos or in a rejection, on either side.
+//
+// BUG(safekrb5): the Transport answers one Negotiate challenge per
+// request, with Finish: a server that asks for a further SPNEGO leg (a
+// mechListMIC exchange it requests) fails the request with an error.
 //
 // BUG(safekrb5): delegation ignores the OK-AS-DELEGATE ticket flag
 // (there is no GSS_C_DELEG_POLICY_FLAG): FlagDeleg forwards the TGT to

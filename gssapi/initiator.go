@@ -2,7 +2,6 @@ package gssapi
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/messages"
-	"github.com/jcmturner/gokrb5/v8/spnego"
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
@@ -38,7 +36,7 @@ type Initiator struct {
 	seq      uint32
 	subkey   *support.Secret
 	subType  int32
-	spnego   bool
+	neg      *initNegotiation // SPNEGO's state; nil for raw Kerberos
 	finished bool
 }
 
@@ -50,6 +48,8 @@ type initSettings struct {
 	raw      bool
 	clock    support.Clock
 	bindings *ChannelBindings
+	mechs    []asn1.ObjectIdentifier // SPNEGO's mechanism list
+	micFirst bool                    // send a mechListMIC with the first token
 }
 
 // WithFlags sets the GSS flags to ask for (DefaultInitFlags).
@@ -132,7 +132,7 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 	}
 	now := s.clock.Now().UTC()
 	in := &Initiator{ticket: tkt, flags: s.flags, ctime: now.Truncate(time.Second),
-		cusec: now.Nanosecond() / 1000, seq: seq, spnego: !s.raw}
+		cusec: now.Nanosecond() / 1000, seq: seq}
 	var apReq messages.APReq
 	err = tkt.UseSessionKey(func(key types.EncryptionKey) error {
 		et, err := crypto.GetEtype(key.KeyType)
@@ -140,8 +140,8 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 			return gssErr(errortables.GSSFailure, nil,
 				fmt.Sprintf("session key enctype %d", key.KeyType), nil)
 		}
-		sub := make([]byte, keySize(et))
-		if _, err := rand.Read(sub); err != nil {
+		sub, err := newSubkey(et)
+		if err != nil {
 			return err
 		}
 		defer support.Wipe(sub)
@@ -186,15 +186,8 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 		in.Close()
 		return nil, nil, err
 	}
-	if in.spnego {
-		init := spnego.NegTokenInit{MechTypes: []asn1.ObjectIdentifier{OIDKRB5},
-			MechTokenBytes: tok}
-		b, err := init.Marshal()
-		if err != nil {
-			in.Close()
-			return nil, nil, gssErr(errortables.GSSFailure, nil, "encoding SPNEGO", err)
-		}
-		if tok, err = wrapGSS(OIDSPNEGO, b); err != nil {
+	if !s.raw {
+		if tok, err = in.startSPNEGO(tok, &s); err != nil {
 			in.Close()
 			return nil, nil, err
 		}
@@ -221,21 +214,46 @@ func gssChecksum(f uint32, bnd [bndLen]byte, cred []byte) []byte {
 	return b
 }
 
-// Finish checks the acceptor's answer: the AP-REP must decrypt with the
-// session key and echo our authenticator's time. tok may be a SPNEGO
-// NegTokenResp or a bare Kerberos token. Without FlagMutual, a nil tok
-// finishes the context. Finish returns the established context and wipes
-// the initiator's keys.
+// Finish checks the acceptor's answer and returns the established
+// context: tok is the acceptor's SPNEGO NegTokenResp, or its bare
+// Kerberos token with RawKerberos. The AP-REP must decrypt with the
+// session key and echo our authenticator's time; a mechListMIC the
+// acceptor sends must verify (RFC 4178 section 5). Without FlagMutual,
+// a nil tok finishes the context. Finish is Step for negotiations of
+// one answer: when the acceptor asks for another leg (a mechListMIC
+// exchange) it fails and closes the context; use Step then. Finish
+// wipes the initiator's keys.
 func (in *Initiator) Finish(tok []byte) (*SecurityContext, error) {
-	if in.finished {
-		return nil, ErrClosed
+	sc, out, err := in.Step(tok)
+	if err == nil && len(out) == 0 {
+		return sc, nil
 	}
-	defer in.Close()
+	if sc != nil {
+		sc.Close()
+	}
+	in.Close()
+	if err == nil || errors.Is(err, ErrContinueNeeded) {
+		return nil, gssErr(errortables.GSSFailure, nil,
+			"the acceptor asks for another SPNEGO leg, which Finish cannot send "+
+				"(see Step)", nil)
+	}
+	return nil, err
+}
+
+// base is the context the initiator establishes, before its key.
+func (in *Initiator) base() *SecurityContext {
 	t := in.ticket
-	sc := &SecurityContext{Client: t.Client, ClientRealm: t.ClientRealm,
+	return &SecurityContext{Client: t.Client, ClientRealm: t.ClientRealm,
 		Server: t.Server, ServerRealm: t.ServerRealm, Flags: in.flags,
 		AuthTime: t.AuthTime, EndTime: t.EndTime, sendSeq: uint64(in.seq),
 		recvSeq: uint64(in.seq), initiator: true}
+}
+
+// finishKRB5 checks the acceptor's Kerberos token, an AP-REP or a
+// KRB-ERROR, and returns the established context. Without FlagMutual a
+// nil tok establishes it.
+func (in *Initiator) finishKRB5(tok []byte) (*SecurityContext, error) {
+	sc := in.base()
 	if len(tok) == 0 {
 		if in.flags&FlagMutual != 0 {
 			return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrMutualFailed,
@@ -243,27 +261,26 @@ func (in *Initiator) Finish(tok []byte) (*SecurityContext, error) {
 		}
 		return in.established(sc)
 	}
-	krbTok := tok
-	if tok[0] == 0xa1 {
-		isInit, v, err := spnego.UnmarshalNegToken(tok)
-		if err != nil || isInit {
-			return nil, gssErr(errortables.GSSDefectiveToken, nil, "malformed SPNEGO answer", nil)
-		}
-		resp := v.(spnego.NegTokenResp)
-		if resp.NegState != spnegoCompleted {
-			return nil, gssErr(errortables.GSSFailure, errortables.ErrMutualFailed,
-				fmt.Sprintf("SPNEGO state %d, not accept-completed", resp.NegState), nil)
-		}
-		if len(resp.ResponseToken) == 0 {
-			if in.flags&FlagMutual != 0 {
-				return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrMutualFailed,
-					"the acceptor's SPNEGO answer has no AP-REP", nil)
-			}
-			return in.established(sc)
-		}
-		krbTok = resp.ResponseToken
+	part, err := in.verifyAPRep(tok)
+	if err != nil {
+		return nil, err
 	}
-	oid, inner, err := unwrapGSS(krbTok)
+	defer support.Wipe(part.Subkey.KeyValue)
+	sc.recvSeq = uint64(uint32(part.SequenceNumber))
+	if len(part.Subkey.KeyValue) > 0 {
+		sc.acceptorSubkey = true
+		return newContext(sc, part.Subkey, nil)
+	}
+	return in.established(sc)
+}
+
+// verifyAPRep checks the acceptor's Kerberos token: an AP-REP that
+// decrypts with the session key and echoes our authenticator's time,
+// whose part it returns; a KRB-ERROR becomes an error with its code.
+// The caller wipes the part's subkey.
+func (in *Initiator) verifyAPRep(tok []byte) (*messages.EncAPRepPart, error) {
+	t := in.ticket
+	oid, inner, err := unwrapGSS(tok)
 	if err != nil || !isKRB5(oid) {
 		return nil, gssErr(errortables.GSSDefectiveToken, nil, "not a Kerberos token", err)
 	}
@@ -304,17 +321,12 @@ func (in *Initiator) Finish(tok []byte) (*SecurityContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer support.Wipe(part.Subkey.KeyValue)
 	if !part.CTime.Equal(in.ctime) || part.Cusec != in.cusec {
+		support.Wipe(part.Subkey.KeyValue)
 		return nil, gssErr(errortables.GSSFailure, errortables.ErrMutualFailed,
 			"AP-REP does not echo our authenticator's time", nil)
 	}
-	sc.recvSeq = uint64(uint32(part.SequenceNumber))
-	if len(part.Subkey.KeyValue) > 0 {
-		sc.acceptorSubkey = true
-		return newContext(sc, part.Subkey, nil)
-	}
-	return in.established(sc)
+	return &part, nil
 }
 
 // established makes the context with the initiator's subkey.
@@ -331,6 +343,7 @@ func (in *Initiator) established(sc *SecurityContext) (*SecurityContext, error) 
 // Close wipes the initiator's keys. It is safe to call more than once.
 func (in *Initiator) Close() {
 	in.finished = true
+	in.neg.close()
 	if in.subkey != nil {
 		in.subkey.Destroy()
 	}

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/filewatch"
+	"github.com/safekrb5/safekrb5/internal/lifecycle"
+	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -23,19 +25,26 @@ import (
 var ErrNotReloadable = errors.New(
 	"gssapi: credential was not made from a keytab file")
 
-// ReloadError reports a keytab file that could not be read again. The
-// keys in force before the attempt stay in force.
+// ReloadError reports a keytab file that could not be read, by
+// NewAcceptorCredentialFromFile or again later. After a failed reload
+// the keys in force before the attempt stay in force.
 type ReloadError struct {
-	// Path is the keytab file.
+	// Path is the keytab file (its name as given, for a keytab that is
+	// not a file).
 	Path string
 	// Err says what was wrong: the file does not open, does not parse
 	// (krb5.ErrKTFormat, naming the field and offset), or holds no key
 	// the credential could use.
 	Err error
+
+	first bool // the constructor's read: there are no previous keys
 }
 
 // Error names the file and the cause, never the file's bytes.
 func (e *ReloadError) Error() string {
+	if e.first {
+		return "gssapi: reading keytab " + e.Path + ": " + e.Err.Error()
+	}
 	return "gssapi: reloading keytab " + e.Path + ": " + e.Err.Error() +
 		"; the previous keys stay in force"
 }
@@ -90,82 +99,29 @@ type AcceptorStats struct {
 }
 
 // keySet is one generation of an acceptor credential's keys: a keytab
-// as read at one time.
-//
-// A key set is reference-counted. The keyring holds one reference while
-// the set is searched (current, or retired within its grace period);
-// every accept holds one while it uses a key of the set, and hands it
-// to the SecurityContext it establishes, which drops it on Close. The
-// last release wipes the keys by closing the keytab, when the keyring
-// read it; a keytab the caller passed in stays the caller's.
-//
-// This mirrors the module generations of internal/lifecycle, at the
-// scale of one credential: a lifecycle.Generation belongs to a module,
-// with load hooks, dependents and a single current generation torn down
-// by the module's own reference count, while a credential needs several
-// key sets alive at once, each pinned by contexts and wiped on its own.
+// as read at one time. It is the value of a lifecycle.Version, which
+// counts its references: the keyring holds one while the set is
+// searched (current, or retired within its grace period); every accept
+// holds one while it uses a key of the set and hands it to the
+// SecurityContext it establishes, which drops it on Close. The last
+// release wipes the keys by closing the keytab, when the keyring read
+// it; a keytab the caller passed in stays the caller's.
 type keySet struct {
-	gen    uint64
-	kt     *krb5.Keytab
-	owned  bool // the keyring read kt and closes it
-	loaded time.Time
-	keys   int
-	kvnos  []uint32
-	ring   *keyring
-
-	// refs counts the references described above. Once it reaches zero
-	// it never rises again: tryPin refuses.
-	refs atomic.Int64
-
-	// Guarded by ring.mu.
-	retired    time.Time
-	graceUntil time.Time
-	held       bool // the keyring's reference is still held
+	kt    *krb5.Keytab
+	owned bool // the keyring read kt and closes it
+	keys  int
+	kvnos []uint32 // ascending
 }
 
-// tryPin takes a reference unless the set is already released.
-func (ks *keySet) tryPin() bool {
-	for {
-		n := ks.refs.Load()
-		if n <= 0 {
-			return false
-		}
-		if ks.refs.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
+// keyVersion is a key set with its reference count.
+type keyVersion = lifecycle.Version[*keySet]
 
-// unpin drops a reference; the last one wipes the set's keys.
-func (ks *keySet) unpin() {
-	if ks == nil {
-		return
+// newestKVNO is the highest key version number in the set.
+func (ks *keySet) newestKVNO() uint32 {
+	if len(ks.kvnos) == 0 {
+		return 0
 	}
-	if ks.refs.Add(-1) == 0 {
-		ks.ring.wipe(ks)
-	}
-}
-
-// fileStamp identifies one version of a file: a replacement by rename
-// changes the inode, a rewrite in place the size or the modification
-// time.
-type fileStamp struct {
-	mtime time.Time
-	size  int64
-	ino   uint64
-	ok    bool
-}
-
-func statStamp(path string) fileStamp {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}
-	}
-	s := fileStamp{mtime: fi.ModTime(), size: fi.Size(), ok: true}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino = uint64(st.Ino)
-	}
-	return s
+	return ks.kvnos[len(ks.kvnos)-1]
 }
 
 // keyring holds an acceptor credential's key sets. It is safe for
@@ -177,28 +133,28 @@ type keyring struct {
 	clock support.Clock
 	only  *types.PrincipalName // keys a reloaded keytab must have
 	realm string
+	// eager makes an accept whose ticket names a key version newer
+	// than the current set's look at the file before failing
+	// (WithKeytabWatch).
+	eager bool
 
-	// cur is the current key set, nil after close.
-	cur atomic.Pointer[keySet]
+	sets *lifecycle.Versions[*keySet]
 
-	// reloadMu serialises reloads and guards stamp, the version of the
-	// file last read, successfully or not.
+	// reloadMu serialises reloads and guards file, the state of the
+	// file when it was last read, successfully or not.
 	reloadMu sync.Mutex
-	stamp    fileStamp
+	file     *filewatch.Snapshot
 
-	// mu guards live, the retirement fields of every set, and the
-	// counters below.
+	// mu guards the counters below and onWipe.
 	mu         sync.Mutex
-	live       []*keySet // sets not yet wiped, oldest first
-	gens       uint64
 	reloads    uint64
 	failures   uint64
 	lastReload time.Time
 	lastErr    error
 
 	// onWipe, when set (by tests), is called after a set's keys were
-	// wiped, with the set's generation.
-	onWipe func(gen uint64)
+	// wiped, with its generation and keytab.
+	onWipe func(gen uint64, kt *krb5.Keytab)
 }
 
 // keytabFilePath returns the file a keytab name refers to, or "" when
@@ -217,28 +173,45 @@ func keytabFilePath(name string) string {
 
 // initKeytab makes the first key set from a keytab the caller owns.
 func (r *keyring) initKeytab(kt *krb5.Keytab) {
-	r.install(r.newSet(kt, false))
+	r.sets = lifecycle.NewVersions[*keySet](modules.GSSAPI, "keytab",
+		"caller's keytab")
+	r.install(newKeySet(kt, false))
 }
 
 // initFile reads the first key set from the keytab file name.
 func (r *keyring) initFile(name string) error {
 	r.name, r.path = name, keytabFilePath(name)
-	stamp := statStamp(r.path)
-	kt, err := r.load()
+	r.sets = lifecycle.NewVersions[*keySet](modules.GSSAPI, "keytab",
+		r.fileName())
+	kt, err := r.read(r.path)
 	if err != nil {
+		err.(*ReloadError).first = true
 		return err
 	}
-	r.stamp = stamp
-	r.install(r.newSet(kt, true))
+	r.install(newKeySet(kt, true))
+	r.sets.Show()
 	return nil
 }
 
-// load reads the keytab file and checks that it holds keys the
-// credential can use.
-func (r *keyring) load() (*krb5.Keytab, error) {
+// fileName names the keytab in errors and statistics.
+func (r *keyring) fileName() string {
+	if r.path != "" {
+		return r.path
+	}
+	return r.name
+}
+
+// read notes the state of the file, then reads the keytab and checks
+// that it holds keys the credential can use. The state is taken first,
+// so a change made while the keytab is read is seen by the next look at
+// the file. The caller holds reloadMu, or is the constructor.
+func (r *keyring) read(path string) (*krb5.Keytab, error) {
+	if path != "" {
+		r.file = filewatch.Take(path)
+	}
 	kt, err := krb5.LoadKeytab(r.name)
 	if err != nil {
-		return nil, &ReloadError{Path: r.name, Err: err}
+		return nil, &ReloadError{Path: r.fileName(), Err: err}
 	}
 	entries, err := kt.Entries()
 	if err == nil {
@@ -246,7 +219,7 @@ func (r *keyring) load() (*krb5.Keytab, error) {
 	}
 	if err != nil {
 		kt.Close()
-		return nil, &ReloadError{Path: r.name, Err: err}
+		return nil, &ReloadError{Path: r.fileName(), Err: err}
 	}
 	return kt, nil
 }
@@ -270,10 +243,8 @@ func (r *keyring) usable(entries []krb5.KeytabEntry) error {
 		"the keytab holds no key for "+r.only.PrincipalNameString(), nil)
 }
 
-func (r *keyring) newSet(kt *krb5.Keytab, owned bool) *keySet {
-	ks := &keySet{kt: kt, owned: owned, loaded: r.clock.Now(), ring: r,
-		held: true}
-	ks.refs.Store(1)
+func newKeySet(kt *krb5.Keytab, owned bool) *keySet {
+	ks := &keySet{kt: kt, owned: owned}
 	if entries, err := kt.Entries(); err == nil {
 		ks.keys = len(entries)
 		for _, e := range entries {
@@ -291,24 +262,10 @@ func (r *keyring) newSet(kt *krb5.Keytab, owned bool) *keySet {
 // without one the keyring lets it go at once, and its keys are wiped as
 // soon as no context pins them.
 func (r *keyring) install(ks *keySet) {
-	now := r.clock.Now()
-	r.mu.Lock()
-	r.gens++
-	ks.gen = r.gens
-	r.live = append(r.live, ks)
-	old := r.cur.Swap(ks)
-	var drop *keySet
-	if old != nil {
-		old.retired = now
-		if r.grace > 0 {
-			old.graceUntil = now.Add(r.grace)
-		} else {
-			old.held = false
-			drop = old
-		}
+	_, old := r.sets.Install(ks, r.wipe, r.clock.Now())
+	if old != nil && r.grace <= 0 {
+		r.sets.Drop(func(v *keyVersion) bool { return v == old })
 	}
-	r.mu.Unlock()
-	drop.unpin()
 }
 
 // reload reads the keytab file again and, if it holds usable keys,
@@ -319,27 +276,25 @@ func (r *keyring) reload() error {
 	}
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	return r.reloadLocked(statStamp(r.path))
+	return r.reloadLocked()
 }
 
-// reloadIfChanged reloads when the file's stamp differs from the one
-// last read. It reports whether it tried.
+// reloadIfChanged reloads when the file differs from the one last read
+// (see filewatch). A file that is missing is not a change: a writer may
+// be about to put the new one in place, and the keys in force stay. It
+// reports whether it tried.
 func (r *keyring) reloadIfChanged() (bool, error) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	stamp := statStamp(r.path)
-	if !stamp.ok || stamp == r.stamp {
+	if r.file.Gone() || !r.file.Changed() {
 		return false, nil
 	}
-	return true, r.reloadLocked(stamp)
+	return true, r.reloadLocked()
 }
 
-// reloadLocked does reload's work with reloadMu held. stamp was taken
-// before reading, so a change made while the file is read is seen by
-// the next poll.
-func (r *keyring) reloadLocked(stamp fileStamp) error {
-	r.stamp = stamp
-	kt, err := r.load()
+// reloadLocked does reload's work with reloadMu held.
+func (r *keyring) reloadLocked() error {
+	kt, err := r.read(r.path)
 	now := r.clock.Now()
 	r.mu.Lock()
 	r.lastReload = now
@@ -352,128 +307,87 @@ func (r *keyring) reloadLocked(stamp fileStamp) error {
 	r.reloads++
 	r.lastErr = nil
 	r.mu.Unlock()
-	r.install(r.newSet(kt, true))
+	r.install(newKeySet(kt, true))
 	return nil
 }
 
 // expire stops searching retired sets whose grace period is over.
 func (r *keyring) expire() {
-	r.unhold(func(ks *keySet, now time.Time) bool {
-		return ks != r.cur.Load() && !now.Before(ks.graceUntil)
-	})
+	if r.grace <= 0 {
+		return
+	}
+	now := r.clock.Now()
+	r.sets.Drop(func(v *keyVersion) bool { return !r.inGrace(v, now) })
+}
+
+// inGrace reports whether a retired set is still within its grace
+// period. It runs with the series locked.
+func (r *keyring) inGrace(v *keyVersion, now time.Time) bool {
+	return now.Before(v.RetiredLocked().Add(r.grace))
 }
 
 // close lets every set go: those no context pins are wiped now, the
 // others when their last context closes.
-func (r *keyring) close() {
-	r.cur.Store(nil)
-	r.unhold(func(*keySet, time.Time) bool { return true })
-}
-
-// unhold drops the keyring's reference on the held sets for which f
-// reports true.
-func (r *keyring) unhold(f func(ks *keySet, now time.Time) bool) {
-	now := r.clock.Now()
-	var drop []*keySet
-	r.mu.Lock()
-	for _, ks := range r.live {
-		if ks.held && f(ks, now) {
-			ks.held = false
-			drop = append(drop, ks)
-		}
-	}
-	r.mu.Unlock()
-	for _, ks := range drop {
-		ks.unpin()
-	}
-}
+func (r *keyring) close() { r.sets.Close() }
 
 // wipe runs once per set, when its last reference is gone.
-func (r *keyring) wipe(ks *keySet) {
+func (r *keyring) wipe(v *keyVersion) {
+	ks := v.Value()
 	if ks.owned {
 		ks.kt.Close()
 	}
 	r.mu.Lock()
-	if i := slices.Index(r.live, ks); i >= 0 {
-		r.live = slices.Delete(r.live, i, i+1)
-	}
 	hook := r.onWipe
 	r.mu.Unlock()
 	if hook != nil {
-		hook(ks.gen)
+		hook(v.ID(), ks.kt)
 	}
-}
-
-// pinCurrent returns the current set with a reference taken, or nil
-// after close.
-func (r *keyring) pinCurrent() *keySet {
-	for {
-		ks := r.cur.Load()
-		if ks == nil || ks.tryPin() {
-			return ks
-		}
-		// Replaced and released between the load and the pin: the
-		// replacement was stored before the release, so the next load
-		// sees it.
-	}
-}
-
-// pinRetired returns the retired sets still within their grace period,
-// newest first, each with a reference taken.
-func (r *keyring) pinRetired(cur *keySet) []*keySet {
-	if r.grace <= 0 {
-		return nil
-	}
-	now := r.clock.Now()
-	var out []*keySet
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.live) - 1; i >= 0; i-- {
-		ks := r.live[i]
-		if ks != cur && ks.held && now.Before(ks.graceUntil) && ks.tryPin() {
-			out = append(out, ks)
-		}
-	}
-	return out
 }
 
 // useKey finds the key for a ticket, as krb5.Keytab.UseKey does, in the
 // current set and then in the retired sets within their grace period.
 // On success the set whose key f used is returned pinned, and the caller
 // must unpin it; on failure nothing stays pinned. A ticket whose kvno
-// the current set has is never tried with an older set's key.
+// the current set has is never tried with an older set's key. With a
+// watched file, a ticket naming a kvno newer than the current set's
+// makes the keyring look at the file first: the KDC may hand out
+// tickets under a new key a moment before the watch would see it.
 func (r *keyring) useKey(sname types.PrincipalName, realm string, kvno uint32,
-	etype int32, f func(key types.EncryptionKey, kvno uint32) error) (*keySet,
+	etype int32, f func(key types.EncryptionKey, kvno uint32) error) (*keyVersion,
 	error) {
-	cur := r.pinCurrent()
-	if cur == nil {
-		return nil, ErrClosed
+	v, newer, err := r.useCurrent(sname, realm, kvno, etype, f)
+	if err == nil || !errors.Is(err, krb5.ErrNoKey) {
+		return v, err
 	}
-	err := cur.kt.UseKey(sname, realm, kvno, etype, f)
-	if err == nil {
-		return cur, nil
+	if newer && r.eager {
+		if tried, rerr := r.reloadIfChanged(); tried && rerr == nil {
+			v, _, err = r.useCurrent(sname, realm, kvno, etype, f)
+			if err == nil || !errors.Is(err, krb5.ErrNoKey) {
+				return v, err
+			}
+		}
 	}
-	cur.unpin()
-	if !errors.Is(err, krb5.ErrNoKey) || r.grace <= 0 {
+	if r.grace <= 0 {
 		return nil, err
 	}
 	r.expire()
-	old := r.pinRetired(cur)
-	var found *keySet
+	now := r.clock.Now()
+	old := r.sets.Retired(func(v *keyVersion) bool { return r.inGrace(v, now) })
+	var found *keyVersion
 	done := false
-	for _, ks := range old {
+	for _, v := range old {
 		if done {
-			ks.unpin()
+			v.Unpin()
 			continue
 		}
-		switch e := ks.kt.UseKey(sname, realm, kvno, etype, f); {
+		switch e := v.Value().kt.UseKey(sname, realm, kvno, etype, f); {
 		case e == nil:
-			found, done = ks, true
+			found, done = v, true
 		case errors.Is(e, krb5.ErrNoKey):
-			ks.unpin()
+			v.Unpin()
 		default:
 			// The right kvno, but the ticket does not decrypt.
-			ks.unpin()
+			v.Unpin()
 			err, done = e, true
 		}
 	}
@@ -483,40 +397,57 @@ func (r *keyring) useKey(sname types.PrincipalName, realm string, kvno uint32,
 	return nil, err
 }
 
+// useCurrent is useKey on the current set alone. It also reports
+// whether kvno is newer than every key of that set.
+func (r *keyring) useCurrent(sname types.PrincipalName, realm string,
+	kvno uint32, etype int32,
+	f func(key types.EncryptionKey, kvno uint32) error) (*keyVersion, bool,
+	error) {
+	cur := r.sets.Current()
+	if cur == nil {
+		return nil, false, ErrClosed
+	}
+	err := cur.Value().kt.UseKey(sname, realm, kvno, etype, f)
+	if err == nil {
+		return cur, false, nil
+	}
+	newer := kvno > cur.Value().newestKVNO()
+	cur.Unpin()
+	return nil, newer, err
+}
+
 // stats describes the key sets.
 func (r *keyring) stats() AcceptorStats {
-	cur := r.cur.Load()
+	vs, sets := r.sets.Snapshot()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	s := AcceptorStats{
 		Path:           r.name,
+		Generation:     vs.Current,
 		Reloads:        r.reloads,
 		ReloadFailures: r.failures,
 		LastReload:     r.lastReload,
-		KeySets:        make([]KeySetStats, 0, len(r.live)),
-	}
-	if cur != nil {
-		s.Generation = cur.gen
+		KeySets:        make([]KeySetStats, 0, len(sets)),
 	}
 	if r.lastErr != nil {
 		s.LastError = r.lastErr.Error()
 	}
-	for _, ks := range r.live {
-		pins := int(ks.refs.Load())
-		if ks.held {
-			pins--
-		}
-		s.KeySets = append(s.KeySets, KeySetStats{
-			Generation: ks.gen,
-			Current:    ks == cur,
-			Loaded:     ks.loaded,
-			Retired:    ks.retired,
-			GraceUntil: ks.graceUntil,
-			Searched:   ks.held,
-			Pins:       max(pins, 0),
+	r.mu.Unlock()
+	for i, v := range vs.Versions {
+		ks := sets[i].Value()
+		st := KeySetStats{
+			Generation: v.Version,
+			Current:    v.Current,
+			Loaded:     v.Loaded,
+			Retired:    v.Retired,
+			Searched:   v.Held,
+			Pins:       v.Pins,
 			Keys:       ks.keys,
 			KVNOs:      slices.Clone(ks.kvnos),
-		})
+		}
+		if !v.Retired.IsZero() && r.grace > 0 {
+			st.GraceUntil = v.Retired.Add(r.grace)
+		}
+		s.KeySets = append(s.KeySets, st)
 	}
 	return s
 }
@@ -533,11 +464,19 @@ func WithKeyGrace(d time.Duration) AcceptorOption {
 }
 
 // WithKeytabWatch makes a credential made from a keytab file poll the
-// file every interval and reload it when it was replaced or rewritten
-// (its inode, size or modification time changed). Replace the file
-// atomically, by writing a temporary file and renaming it over the old
-// one: a half-written file fails to parse and leaves the old keys in
-// force until the next change.
+// file every interval and reload it when it was replaced by rename or
+// rewritten in place: its device, inode, size, modification or change
+// time differ from the version read last or, while that version is less
+// than two seconds old (the granularity of file times), its content
+// does. A ticket under a key version newer than any in force also makes
+// the credential look at the file before refusing the ticket, since the
+// KDC issues such tickets as soon as the key changed.
+//
+// Replacing the file atomically, by writing a temporary file and
+// renaming it over the old one, is best. A file rewritten in place (as
+// MIT's kadmin ktadd does) may be read half-written: it then fails to
+// parse, or lacks the entries still being appended, and the watch reads
+// it again once the writer is done.
 func WithKeytabWatch(interval time.Duration) AcceptorOption {
 	return func(s *acceptorSettings) { s.watch = max(interval, 0) }
 }
@@ -581,7 +520,7 @@ func (ac *AcceptorCredential) reported(err error) {
 			"err", err.Error())
 	} else {
 		support.Tracer(nil).Debug("gssapi: keytab reloaded",
-			"path", ac.keys.name, "generation", ac.keys.stats().Generation)
+			"path", ac.keys.name, "generation", ac.keys.sets.Stats().Current)
 	}
 	if ac.notify != nil {
 		ac.notify(err)
@@ -591,7 +530,10 @@ func (ac *AcceptorCredential) reported(err error) {
 // Stats describes the credential's key sets: the generation in force,
 // the older ones whose keys are not wiped yet and how many contexts pin
 // each, and the reloads so far. It may be called after Close, to watch
-// the last sets being released as their contexts close.
+// the last sets being released as their contexts close. The gssapi
+// module's statistics (ModuleStats, support.PublishExpvar) list the same
+// generations and pins for every credential made from a keytab file,
+// under the kind "keytab" and the file's name.
 func (ac *AcceptorCredential) Stats() AcceptorStats {
 	ac.keys.expire()
 	return ac.keys.stats()
@@ -599,7 +541,7 @@ func (ac *AcceptorCredential) Stats() AcceptorStats {
 
 // adoptKeys makes sc hold the reference on the key set its ticket
 // decrypted with until sc is released.
-func (sc *SecurityContext) adoptKeys(ks *keySet) {
+func (sc *SecurityContext) adoptKeys(ks *keyVersion) {
 	if ks == nil {
 		return
 	}
@@ -613,16 +555,14 @@ func (sc *SecurityContext) adoptKeys(ks *keySet) {
 
 // releaseKeys drops the context's key set reference, once.
 func (sc *SecurityContext) releaseKeys() {
-	if ks := sc.keys.Swap(nil); ks != nil {
-		ks.unpin()
-	}
+	sc.keys.Swap(nil).Unpin()
 }
 
 // keyPin is where a SecurityContext keeps its key set reference.
-type keyPin = atomic.Pointer[keySet]
+type keyPin = atomic.Pointer[keyVersion]
 
 // takeKeys hands the accept's key set reference to the caller.
-func (a *accepted) takeKeys() *keySet {
+func (a *accepted) takeKeys() *keyVersion {
 	ks := a.keys
 	a.keys = nil
 	return ks

@@ -2,6 +2,8 @@ package gssapi
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
@@ -60,6 +63,13 @@ func newForgeKeys(t testing.TB) *forgeKeys {
 // those not made yet.
 func (f *forgeKeys) write(kvnos ...int) {
 	f.t.Helper()
+	f.replace(f.marshal(kvnos...))
+}
+
+// marshal returns a keytab file with the keys of kvnos, making those not
+// made yet.
+func (f *forgeKeys) marshal(kvnos ...int) []byte {
+	f.t.Helper()
 	out := keytab.New()
 	for _, v := range kvnos {
 		if !f.has(v) {
@@ -74,7 +84,7 @@ func (f *forgeKeys) write(kvnos ...int) {
 	}
 	b, err := out.Marshal()
 	require.NoError(f.t, err)
-	f.replace(b)
+	return b
 }
 
 func (f *forgeKeys) has(kvno int) bool {
@@ -127,11 +137,45 @@ func (f *forgeKeys) accept(ac *AcceptorCredential, kvno int) (*SecurityContext, 
 
 // wipes records the generations whose keys were wiped, in order.
 func wipes(ac *AcceptorCredential) <-chan uint64 {
-	ch := make(chan uint64, 64)
+	ch := make(chan uint64, 256)
 	ac.keys.mu.Lock()
-	ac.keys.onWipe = func(gen uint64) { ch <- gen }
+	ac.keys.onWipe = func(gen uint64, _ *krb5.Keytab) { ch <- gen }
 	ac.keys.mu.Unlock()
 	return ch
+}
+
+// leakKeys keeps, against the rules, the memory behind every key of
+// every key set alive, by generation, so that a test can check it was
+// zeroed.
+func leakKeys(t testing.TB, ac *AcceptorCredential) map[uint64][][]byte {
+	t.Helper()
+	out := map[uint64][][]byte{}
+	_, sets := ac.keys.sets.Snapshot()
+	for _, v := range sets {
+		kt := v.Value().kt
+		entries, err := kt.Entries()
+		require.NoError(t, err)
+		for _, e := range entries {
+			require.NoError(t, kt.UseKey(e.Principal, e.Realm, e.KVNO, e.EType,
+				func(k types.EncryptionKey, _ uint32) error {
+					out[v.ID()] = append(out[v.ID()], k.KeyValue)
+					return nil
+				}))
+		}
+	}
+	return out
+}
+
+// zeroed reports whether every byte of every key is zero.
+func zeroed(keys [][]byte) bool {
+	for _, k := range keys {
+		for _, b := range k {
+			if b != 0 {
+				return false
+			}
+		}
+	}
+	return len(keys) > 0
 }
 
 func generations(s AcceptorStats) []uint64 {
@@ -214,13 +258,13 @@ func TestReloadGracePeriod(t *testing.T) {
 	default:
 	}
 	old := s.KeySets[0].Generation
-	oldKT := ac.keys.live[0].kt
+	keys := leakKeys(t, ac)
+	require.False(t, zeroed(keys[old]), "the pinned set's keys are intact")
 	require.NoError(t, sc.Close())
 	assert.Equal(t, old, <-wiped)
 	assert.Equal(t, []uint64{2}, generations(ac.Stats()))
-	_, err = oldKT.Entries()
-	require.ErrorIs(t, err, krb5.ErrClosed, "the old keytab was closed, "+
-		"which wipes its keys")
+	assert.True(t, zeroed(keys[old]), "the old keys were zeroed")
+	assert.False(t, zeroed(keys[2]), "the current keys are intact")
 }
 
 func TestReloadFailureKeepsKeys(t *testing.T) {
@@ -411,4 +455,205 @@ func TestAcceptsDuringReloads(t *testing.T) {
 	})
 	assert.Empty(t, ac.Stats().KeySets)
 	assert.Len(t, wiped, reloads+1, "every generation was wiped once")
+}
+
+// TestKeytabWatchSeesRewrites: the watch picks up a file replaced by
+// rename and one rewritten in place, and compares the content of a file
+// whose stamp is too young to trust.
+func TestKeytabWatchSeesRewrites(t *testing.T) {
+	inPlace := func(f *forgeKeys, b []byte) {
+		fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_TRUNC, 0)
+		require.NoError(t, err)
+		_, err = fh.Write(b)
+		require.NoError(t, err)
+		require.NoError(t, fh.Close())
+	}
+	tests := []struct {
+		name    string
+		replace func(f *forgeKeys, b []byte)
+	}{
+		{"renamed", (*forgeKeys).replace},
+		{"rewritten in place", inPlace},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			f := newForgeKeys(t)
+			f.write(1)
+			notes := make(chan error, 4)
+			ac, err := NewAcceptorCredentialFromFile(f.path,
+				WithKeytabWatch(2*time.Millisecond),
+				WithReloadNotify(func(err error) { notes <- err }))
+			require.NoError(t, err)
+			defer ac.Close()
+			before := inode(t, f.path)
+
+			tc.replace(f, f.marshal(1, 2))
+			require.NoError(t, <-notes)
+			if tc.name == "rewritten in place" {
+				assert.Equal(t, before, inode(t, f.path), "the same file")
+			}
+			s := ac.Stats()
+			assert.Equal(t, []uint32{1, 2}, s.KeySets[len(s.KeySets)-1].KVNOs)
+			sc, err := f.accept(ac, 2)
+			require.NoError(t, err)
+			require.NoError(t, sc.Close())
+		})
+	}
+}
+
+func inode(t *testing.T, path string) uint64 {
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// TestWatchLooksAtTheFileForNewerKVNO: with a watch, a ticket under a
+// kvno newer than any key in force makes the credential read the file at
+// once; without one, only Reload does.
+func TestWatchLooksAtTheFileForNewerKVNO(t *testing.T) {
+	for _, watch := range []bool{true, false} {
+		t.Run(fmt.Sprintf("watch=%v", watch), func(t *testing.T) {
+			f := newForgeKeys(t)
+			f.write(1)
+			var opts []AcceptorOption
+			if watch {
+				opts = append(opts, WithKeytabWatch(time.Hour))
+			}
+			ac, err := NewAcceptorCredentialFromFile(f.path, opts...)
+			require.NoError(t, err)
+			defer ac.Close()
+
+			f.write(2)
+			sc, err := f.accept(ac, 2)
+			if !watch {
+				require.ErrorIs(t, err, ErrNoKey)
+				assert.Equal(t, uint64(1), ac.Stats().Generation)
+				return
+			}
+			require.NoError(t, err)
+			require.NoError(t, sc.Close())
+			assert.Equal(t, uint64(2), ac.Stats().Generation)
+
+			f.marshal(3)
+			_, err = f.accept(ac, 3)
+			require.ErrorIs(t, err, ErrNoKey, "an unchanged file is not reread")
+			assert.Equal(t, uint64(2), ac.Stats().Generation)
+		})
+	}
+}
+
+// TestReloadRacesClose: reloads and accepts race Close; each either
+// finishes or fails with ErrClosed, and every key set is wiped once the
+// last context closes.
+func TestReloadRacesClose(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := newForgeKeys(t)
+	f.write(1)
+	sig := make(chan os.Signal, 1)
+	ac, err := NewAcceptorCredentialFromFile(f.path,
+		WithKeytabWatch(time.Millisecond), WithReloadSignal(sig),
+		WithKeyGrace(time.Hour))
+	require.NoError(t, err)
+	wiped := wipes(ac)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var contexts []*SecurityContext
+	reloader := func() {
+		for range 50 { // fewer than wipes' channel holds
+			err := ac.Reload()
+			if errors.Is(err, ErrClosed) {
+				return
+			}
+			assert.NoError(t, err)
+			select {
+			case sig <- syscall.SIGHUP:
+			default:
+			}
+		}
+	}
+	acceptor := func(toks [][]byte) {
+		for _, tok := range toks {
+			sc, _, err := ac.Accept(tok)
+			if errors.Is(err, ErrClosed) {
+				return
+			}
+			if assert.NoError(t, err) {
+				mu.Lock()
+				contexts = append(contexts, sc)
+				mu.Unlock()
+			}
+		}
+	}
+	for w := range 4 {
+		var toks [][]byte
+		for range 20 {
+			toks = append(toks, f.token(1, time.Now()))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if w%2 == 0 {
+				reloader()
+			} else {
+				acceptor(toks)
+			}
+		}()
+	}
+	close(start)
+	require.NoError(t, ac.Close())
+	wg.Wait()
+	s := ac.Stats()
+	for _, ks := range s.KeySets {
+		assert.Positive(t, ks.Pins, "only pinned sets outlive Close")
+	}
+	for _, sc := range contexts {
+		require.NoError(t, sc.Close())
+	}
+	assert.Empty(t, ac.Stats().KeySets)
+	seen := map[uint64]bool{}
+	for len(wiped) > 0 {
+		g := <-wiped
+		assert.False(t, seen[g], "generation %d wiped twice", g)
+		seen[g] = true
+	}
+	assert.Len(t, seen, int(s.Reloads)+1, "every generation was wiped")
+}
+
+// TestKeytabInModuleStats: the gssapi module's statistics list the
+// credential's keytab with its generations and their pins, until the
+// last set is wiped.
+func TestKeytabInModuleStats(t *testing.T) {
+	f := newForgeKeys(t)
+	f.write(1)
+	ac, err := NewAcceptorCredentialFromFile(f.path)
+	require.NoError(t, err)
+	find := func() *lifecycle.VersionsStats {
+		for _, v := range ModuleStats().Versions {
+			if v.Name == f.path {
+				return &v
+			}
+		}
+		return nil
+	}
+	sc, err := f.accept(ac, 1)
+	require.NoError(t, err)
+	f.write(1, 2)
+	require.NoError(t, ac.Reload())
+
+	v := find()
+	require.NotNil(t, v)
+	assert.Equal(t, "keytab", v.Kind)
+	assert.Equal(t, uint64(2), v.Current)
+	require.Len(t, v.Versions, 2)
+	assert.Equal(t, 1, v.Versions[0].Pins, "the context pins generation 1")
+	assert.False(t, v.Versions[0].Held)
+	assert.Equal(t, 0, v.Versions[1].Pins)
+
+	require.NoError(t, ac.Close())
+	require.NotNil(t, find(), "listed while a context pins a set")
+	require.NoError(t, sc.Close())
+	assert.Nil(t, find())
 }

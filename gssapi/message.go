@@ -215,6 +215,9 @@ func (sc *SecurityContext) checkFlags(f byte) error {
 // callers already inside a call on the context (SPNEGO's mechListMIC,
 // RFC 4178 section 5).
 func (sc *SecurityContext) mic(msg []byte) ([]byte, error) {
+	if !sc.cfx() {
+		return sc.micV1(msg)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return nil, err
@@ -235,6 +238,9 @@ func (sc *SecurityContext) mic(msg []byte) ([]byte, error) {
 
 // verifyMIC checks a MIC token without the lifecycle guard.
 func (sc *SecurityContext) verifyMIC(msg, tok []byte) error {
+	if !sc.cfx() {
+		return sc.verifyMICV1(msg, tok)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return err
@@ -276,6 +282,9 @@ func (sc *SecurityContext) verifyMIC(msg, tok []byte) error {
 // unrotated (RRC 0) and, when sealed, without filler (EC 0): AES in CTS
 // mode needs no padding.
 func (sc *SecurityContext) wrap(msg []byte, conf bool) ([]byte, error) {
+	if !sc.cfx() {
+		return sc.wrapV1(msg, conf)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return nil, err
@@ -313,6 +322,9 @@ func (sc *SecurityContext) wrap(msg []byte, conf bool) ([]byte, error) {
 
 // unwrap checks a Wrap token without the lifecycle guard.
 func (sc *SecurityContext) unwrap(tok []byte) ([]byte, bool, error) {
+	if !sc.cfx() {
+		return sc.unwrapV1(tok)
+	}
 	et, err := sc.cfxEtype()
 	if err != nil {
 		return nil, false, err

@@ -112,7 +112,8 @@ func sessionEnctypePrincipal(t *testing.T, r *testrealm.Realm, host, enctype str
 }
 
 // TestMessagesSessionEnctypes protects messages with session keys of
-// each AES enctype, chosen on the KDC with session_enctypes.
+// each enctype, chosen on the KDC with session_enctypes: RFC 4121 tokens
+// for AES, RFC 1964 tokens for rc4-hmac and des3.
 func TestMessagesSessionEnctypes(t *testing.T) {
 	r := testRealm(t)
 	c := client(t, r)
@@ -124,6 +125,8 @@ func TestMessagesSessionEnctypes(t *testing.T) {
 		{"aes256-cts-hmac-sha1-96", 18},
 		{"aes128-cts-hmac-sha256-128", 19},
 		{"aes256-cts-hmac-sha384-192", 20},
+		{"arcfour-hmac", 23},
+		{"des3-cbc-sha1", 16},
 	}
 	for _, tc := range cases {
 		t.Run(tc.enctype, func(t *testing.T) {

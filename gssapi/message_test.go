@@ -376,7 +376,7 @@ func TestMessagesLifecycle(t *testing.T) {
 
 	t.Run("unsupported enctype", func(t *testing.T) {
 		sc, err := newContext(&SecurityContext{Flags: DefaultInitFlags},
-			types.EncryptionKey{KeyType: 16, KeyValue: make([]byte, 24)}, nil)
+			types.EncryptionKey{KeyType: 3, KeyValue: make([]byte, 8)}, nil)
 		require.NoError(t, err)
 		defer sc.Close()
 		_, err = sc.Wrap([]byte("m"), true)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safekrb5/safekrb5/gssapi"
+	"github.com/safekrb5/safekrb5/internal/testrealm"
 )
 
 // Token flags of MIT's gss-sample protocol: each frame is one flag
@@ -47,11 +48,13 @@ func readSampleFrame(t *testing.T, r io.Reader) (byte, []byte) {
 	return h[0], body
 }
 
-// TestDelegationToMIT: MIT's acceptor, in gss-server, decodes the
-// KRB-CRED our initiator sends (it refuses the whole context when it
-// cannot) and reports the delegation flag.
-func TestDelegationToMIT(t *testing.T) {
-	r := testRealm(t)
+// mitGSSServer serves one connection with MIT's gss-server in inetd
+// mode, accepting service (service@host) with keytab's keys, and
+// returns the address to dial and a function that waits for the server
+// and returns its log.
+func mitGSSServer(t *testing.T, r *testrealm.Realm, keytab, service string) (string,
+	func() string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
@@ -73,16 +76,31 @@ func TestDelegationToMIT(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		cmd := r.Command(ctx, "gss-server", "-inetd", "-verbose", "-logfile", logPath,
-			"-keytab", r.Keytab, "HTTP@localhost")
+			"-keytab", keytab, service)
 		cmd.Stdin = f
 		done <- cmd.Run()
 	}()
+	return ln.Addr().String(), func() string {
+		t.Helper()
+		err := <-done
+		log, rerr := os.ReadFile(logPath)
+		require.NoError(t, rerr)
+		require.NoError(t, err, "MIT gss-server: %s", log)
+		return string(log)
+	}
+}
 
+// TestDelegationToMIT: MIT's acceptor, in gss-server, decodes the
+// KRB-CRED our initiator sends (it refuses the whole context when it
+// cannot) and reports the delegation flag.
+func TestDelegationToMIT(t *testing.T) {
+	r := testRealm(t)
+	addr, wait := mitGSSServer(t, r, r.Keytab, "HTTP@localhost")
 	in, tok, err := gssapi.Initiate(ctxT(t), client(t, r), "HTTP/localhost",
 		gssapi.RawKerberos(), gssapi.WithFlags(gssapi.DefaultInitFlags|gssapi.FlagDeleg))
 	require.NoError(t, err)
 	defer in.Close()
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer conn.Close()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(30*time.Second)))
@@ -98,10 +116,7 @@ func TestDelegationToMIT(t *testing.T) {
 	assert.Equal(t, byte(sampleNoop), flags)
 	conn.Close()
 
-	err = <-done
-	log, rerr := os.ReadFile(logPath)
-	require.NoError(t, rerr)
-	require.NoError(t, err, "MIT gss-server: %s", log)
-	assert.Contains(t, string(log), "context flag: GSS_C_DELEG_FLAG", "%s", log)
-	assert.Contains(t, string(log), `Received message: "delegated"`)
+	log := wait()
+	assert.Contains(t, log, "context flag: GSS_C_DELEG_FLAG", "%s", log)
+	assert.Contains(t, log, `Received message: "delegated"`)
 }

@@ -68,10 +68,11 @@ type negInit struct {
 	mic       []byte
 }
 
-// negRespIn is a decoded NegTokenResp (RFC 4178 section 4.2.2) from an
-// initiator, whose negState is optional after the first leg.
+// negRespIn is a decoded NegTokenResp (RFC 4178 section 4.2.2), whose
+// negState is optional after the first leg.
 type negRespIn struct {
-	state     int // -1 when absent
+	state     int                   // -1 when absent
+	mech      asn1.ObjectIdentifier // supportedMech, from an acceptor
 	mechToken []byte
 	mic       []byte
 }
@@ -171,7 +172,7 @@ func parseMechTypes(b []byte) ([]asn1.ObjectIdentifier, error) {
 	return out, nil
 }
 
-// parseNegResp decodes a NegTokenResp from an initiator.
+// parseNegResp decodes a NegTokenResp.
 func parseNegResp(b []byte) (*negRespIn, error) {
 	out := negRespIn{state: -1}
 	err := spnegoFields(b, 0xa1, func(tag byte, c []byte) error {
@@ -182,6 +183,14 @@ func parseNegResp(b []byte) (*negRespIn, error) {
 				return fmt.Errorf("%w: bad negState", errSPNEGO)
 			}
 			out.state = int(v[0])
+		case 0xa1:
+			t, _, rest, err := derHeader(c)
+			if err != nil || t != 0x06 || len(rest) != 0 {
+				return fmt.Errorf("%w: bad supportedMech", errSPNEGO)
+			}
+			if _, err := asn1.Unmarshal(c, &out.mech); err != nil {
+				return fmt.Errorf("%w: bad supportedMech", errSPNEGO)
+			}
 		case 0xa2:
 			var err error
 			out.mechToken, err = octets(c)

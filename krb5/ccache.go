@@ -13,6 +13,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/internal/ccachefile"
+	"github.com/safekrb5/safekrb5/internal/filewatch"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -55,6 +56,10 @@ func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, er
 	if err != nil {
 		return nil, err
 	}
+	var file *filewatch.Snapshot
+	if n.typ != ccMemory {
+		file = filewatch.Take(n.path) // before reading: see reloadCCache
+	}
 	cc, err := readCCacheName(n)
 	if err != nil {
 		return nil, err
@@ -78,8 +83,8 @@ func NewFromCCache(name string, cfg *config.Config, opts ...Option) (*Client, er
 		return nil, fmt.Errorf("krb5: %s: %w", n, ErrCredNotFound.With(
 			"no TGT for "+p.String(), nil))
 	}
-	if n.typ != ccMemory {
-		c.watchCCache(n.path)
+	if file != nil {
+		c.watchCCache(n.path, file)
 	}
 	return c, nil
 }

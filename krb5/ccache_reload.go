@@ -2,70 +2,87 @@ package krb5
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
-	"syscall"
-	"time"
 
 	"github.com/safekrb5/safekrb5/internal/ccachefile"
+	"github.com/safekrb5/safekrb5/internal/filewatch"
 )
 
-// fileStamp identifies one version of a file: another process that
-// rewrites a credential cache (kinit, a renewal daemon) changes it.
-type fileStamp struct {
-	mtime time.Time
-	size  int64
-	ino   uint64
-}
-
-func stampOf(fi os.FileInfo) fileStamp {
-	s := fileStamp{mtime: fi.ModTime(), size: fi.Size()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino = uint64(st.Ino)
-	}
-	return s
-}
-
-// watchCCache records the cache file a client was made from, so that a
-// rewrite by another process is picked up.
-func (c *Client) watchCCache(path string) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return
-	}
+// watchCCache records the cache file a client was made from, and its
+// state taken before it was read, so that a rewrite by another process,
+// even one made while it was read, is picked up.
+func (c *Client) watchCCache(path string, file *filewatch.Snapshot) {
 	c.ccMu.Lock()
 	defer c.ccMu.Unlock()
-	c.ccPath, c.ccStamp = path, stampOf(fi)
+	c.ccPath, c.ccFile = path, file
 }
 
-// reloadCCache re-reads the client's cache file if it changed since it
-// was last read, and takes its newer TGT and its service tickets. A file
-// now holding another principal's tickets is ignored.
+// errCCacheBusy reports a cache file locked by a writer.
+var errCCacheBusy = errors.New("locked by another process")
+
+// reloadCCache reads the client's cache file again if it changed since
+// it was last read (see filewatch: MIT's kinit removes and recreates
+// it, a renewal daemon may rename a new file over it or rewrite it in
+// place), and takes its newer TGT and its service tickets. The file is
+// read under a shared lock, as MIT's readers do, so a credential being
+// appended is not read half-written; a file that is missing, locked or
+// does not parse is tried again at the next call. A file now holding
+// another principal's tickets is ignored until it changes again.
 func (c *Client) reloadCCache(ctx context.Context) {
 	c.ccMu.Lock()
 	defer c.ccMu.Unlock()
-	if c.ccPath == "" {
+	if c.ccPath == "" || c.ccFile.Gone() || !c.ccFile.Changed() {
 		return
 	}
-	fi, err := os.Stat(c.ccPath)
-	if err != nil || stampOf(fi) == c.ccStamp {
-		return
-	}
-	cc, err := ccachefile.ReadFile(c.ccPath)
+	snap := filewatch.Take(c.ccPath)
+	cc, err := readCCacheShared(c.ccPath)
 	if err != nil {
-		c.trace(ctx, "credential cache changed but does not read", "err", err.Error())
+		c.trace(ctx, "credential cache changed but does not read",
+			"err", err.Error())
 		return
 	}
 	defer cc.Wipe()
 	p := cc.DefaultPrincipal
 	if p.Realm != c.realm || !samePrincipal(principalName(p), c.cname) {
+		c.ccFile = snap
 		c.trace(ctx, "credential cache now holds another principal; ignored",
 			"principal", p.String())
 		return
 	}
 	if err := c.loadCredentials(cc); err != nil {
-		c.trace(ctx, "credential cache changed but does not load", "err", err.Error())
+		c.trace(ctx, "credential cache changed but does not load",
+			"err", err.Error())
 		return
 	}
-	c.ccStamp = stampOf(fi)
+	c.ccFile = snap
 	c.trace(ctx, "credential cache reloaded", "path", c.ccPath)
+}
+
+// readCCacheShared reads and parses a cache file while holding a shared
+// lock on it; the bytes read are cleared.
+func readCCacheShared(path string) (*ccachefile.Cache, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := lockShared(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, ccachefile.MaxFileSize+1))
+	defer clear(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > ccachefile.MaxFileSize {
+		return nil, fmt.Errorf("%w: %s", ccachefile.ErrTooLarge, path)
+	}
+	cc, err := ccachefile.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cc, nil
 }

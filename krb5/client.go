@@ -15,7 +15,9 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/safekrb5/safekrb5/internal/filewatch"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
+	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -25,7 +27,6 @@ import (
 // that start after Close fail with ErrClosed.
 type Client struct {
 	obj      *lifecycle.Object
-	cfg      atomic.Pointer[config.Config] // read-only: never modified
 	settings settings
 	log      *slog.Logger
 	cname    types.PrincipalName
@@ -59,10 +60,24 @@ type Client struct {
 	renewDone   chan struct{}
 
 	// ccMu guards the credential cache file a client was made from, and
-	// the stamp of the version last read.
-	ccMu    sync.Mutex
-	ccPath  string
-	ccStamp fileStamp
+	// the state of the file when it was last read.
+	ccMu   sync.Mutex
+	ccPath string
+	ccFile *filewatch.Snapshot
+
+	// config holds the configurations the client was given, as
+	// versions: each call pins the one in force when it started (see
+	// config_reload.go). The configurations are never modified.
+	config *lifecycle.Versions[*config.Config]
+	// configMu serialises configuration reloads and guards the files
+	// read last and their state then.
+	configMu    sync.Mutex
+	configPaths []string
+	configFiles *filewatch.Snapshot
+	// configStop and configDone stop and wait for the goroutine that
+	// reloads the configuration (WithConfigReload); nil without one.
+	configStop context.CancelFunc
+	configDone chan struct{}
 }
 
 // NewWithPassword makes a client that logs in as username@realm with a
@@ -136,16 +151,19 @@ func newClient(username, realm string, cfg *config.Config, opts []Option) (*Clie
 		realm:    realm,
 		tickets:  make(map[string]*ServiceTicket),
 	}
-	c.cfg.Store(cfg)
 	for _, o := range opts {
 		o(&c.settings)
 	}
+	c.config = lifecycle.NewVersions[*config.Config](modules.KRB5,
+		"configuration", "client "+c.PrincipalString())
+	c.config.Install(cfg, nil, c.settings.clock.Now())
 	obj, err := clientKind.NewObject(c.release)
 	if err != nil {
 		return nil, err
 	}
 	c.obj = obj
 	c.log = support.Tracer(c.settings.logger)
+	c.startConfigReload()
 	lifecycle.WatchLeak(c, obj)
 	return c, nil
 }
@@ -159,63 +177,6 @@ func (c *Client) Principal() types.PrincipalName { return c.cname }
 // PrincipalString returns the client principal as "name@REALM".
 func (c *Client) PrincipalString() string {
 	return c.cname.PrincipalNameString() + "@" + c.realm
-}
-
-// Config returns the configuration the client uses now. The caller must
-// not modify it.
-func (c *Client) Config() *config.Config { return c.cfg.Load() }
-
-// SetConfig makes the client use cfg for the calls that start from now
-// on; calls in flight finish with the configuration they started with.
-// The client never modifies cfg.
-func (c *Client) SetConfig(cfg *config.Config) error {
-	if cfg == nil {
-		return errors.New("krb5: SetConfig: nil configuration")
-	}
-	if err := c.obj.Enter(); err != nil {
-		return err
-	}
-	defer c.obj.Leave()
-	c.cfg.Store(cfg)
-	c.trace(context.Background(), "configuration replaced")
-	return nil
-}
-
-// ReloadConfig reads the named configuration files (KRB5_CONFIG's, or
-// /etc/krb5.conf, when none are named) and, if they parse, makes the
-// client use them as SetConfig does. If they do not, the configuration in
-// force stays and the error names the file and line.
-func (c *Client) ReloadConfig(paths ...string) error {
-	var cfg *config.Config
-	var err error
-	if len(paths) == 0 {
-		cfg, err = LoadConfig()
-	} else {
-		cfg, err = LoadConfigFile(paths...)
-	}
-	if err != nil {
-		return err
-	}
-	return c.SetConfig(cfg)
-}
-
-type configKey struct{}
-
-// pin records the configuration in force in ctx, so every step of one
-// call uses the same configuration even if it is replaced meanwhile.
-func (c *Client) pin(ctx context.Context) context.Context {
-	if _, ok := ctx.Value(configKey{}).(*config.Config); ok {
-		return ctx
-	}
-	return context.WithValue(ctx, configKey{}, c.cfg.Load())
-}
-
-// conf returns the configuration pinned in ctx, or the current one.
-func (c *Client) conf(ctx context.Context) *config.Config {
-	if cfg, ok := ctx.Value(configKey{}).(*config.Config); ok {
-		return cfg
-	}
-	return c.cfg.Load()
 }
 
 // now returns the time corrected by the KDC offset.
@@ -247,7 +208,8 @@ func (c *Client) Login(ctx context.Context) error {
 		return fmt.Errorf("krb5: login: %w", ErrTicketExpired.With(
 			"the client has no password or keytab to log in again", nil))
 	}
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	tgt, err := c.asExchange(ctx)
@@ -350,6 +312,7 @@ func (c *Client) Destroy() { c.Close() }
 // release runs exactly once, from Close or from a forceful teardown of the
 // module, after the calls in flight have left.
 func (c *Client) release() {
+	c.stopConfigReload()
 	c.mu.Lock()
 	cancel, done := c.renewCancel, c.renewDone
 	c.mu.Unlock()
@@ -378,6 +341,7 @@ func (c *Client) release() {
 	if c.ownKeytab {
 		c.keytab.Close()
 	}
+	c.config.Close()
 }
 
 // currentPassword returns the password to log in with: the one set by

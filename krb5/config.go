@@ -46,5 +46,8 @@ func profileConfig(p *krb5conf.Profile) (*config.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("krb5: %w", err)
 	}
+	if err := attachProfile(cfg, p); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }

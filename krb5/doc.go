@@ -29,6 +29,16 @@
 // markers, MIT's enctype names) and is handed to the library as a gokrb5
 // *config.Config, which the library never modifies.
 //
+// The KDCs of a realm come from its kdc relations or, when there are
+// none and dns_lookup_kdc is on (MIT's default), from DNS SRV records,
+// looked up with WithResolver's resolver. Each is tried in turn, over UDP
+// for a request no larger than udp_preference_limit and over TCP
+// otherwise, then over the other transport, as MIT does; each attempt
+// is bounded by WithKDCTimeout, else by kdc_timeout in the configuration,
+// else by DefaultKDCTimeout, and by the caller's context. A KDC that
+// failed is tried after the others for a minute, by every client of the
+// process, so that a silent KDC costs its timeout once.
+//
 // Setting KRB5_TRACE to a file name, or passing WithLogger, traces KDC
 // exchanges and ticket cache hits; traces never carry keys, passwords or
 // tickets.
@@ -38,12 +48,14 @@
 // in memory until the garbage collector reuses it. The client's own copy
 // lives in a support.Secret and is wiped on Close.
 //
-// BUG(safekrb5): the KDCs of a realm are tried one after another, each
-// for up to the KDC timeout, and a KDC that failed is not remembered: while
-// the first KDC listed accepts requests but never answers, every exchange
-// waits out the whole timeout before trying the next, and a login, which
-// takes two AS exchanges with pre-authentication, waits twice. Lower
-// WithKDCTimeout or list a healthy KDC first.
+// BUG(safekrb5): KDC proxies (MS-KKDCP, "kdc = https://...") are not
+// supported: a realm whose KDCs are all proxies fails with an error
+// matching ErrNotSupported, and proxies listed beside ordinary KDCs are
+// skipped.
+//
+// BUG(safekrb5): KDCs are looked up in DNS SRV records only; the URI
+// records (_kerberos.REALM) that MIT consults first are not, so a realm
+// published with URI records alone is not found.
 //
 // BUG(safekrb5): FAST armoring (RFC 6113), PKINIT, S4U and user-to-user
 // exchanges are not implemented.

@@ -31,7 +31,8 @@ func (c *Client) ForwardTGT(ctx context.Context, f func(t *ServiceTicket) error)
 		return err
 	}
 	defer c.obj.Leave()
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	tgt, err := c.freshTGT(ctx)
 	if err != nil {
 		return err

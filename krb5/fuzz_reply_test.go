@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,7 +61,8 @@ func FuzzKDCReply(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 3, 0x6b, 0x01, 0x00})
 	f.Add([]byte{0x80, 0, 0, 1, 0})
 	c, tgt := fuzzClient(f)
-	ctx := c.pin(context.Background())
+	ctx, unpin := c.pin(context.Background())
+	defer unpin()
 	loginKey := &loginKey{key: types.EncryptionKey{KeyType: 18,
 		KeyValue: bytes.Repeat([]byte{9}, 32)}}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -179,7 +181,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	c, err := NewWithPassword(r.User, r.Name, r.Password, cfg, DisableAutoRenew())
 	require.NoError(t, err)
 	defer c.Close()
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	n := 0
 	save := func(what string, rep []byte) {
 		n++
@@ -231,7 +234,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	for i, pw := range []string{"a new password for the seeds", ""} {
 		tkt, err := c.asExchangeFor(ctx, &changepw)
 		require.NoError(t, err)
-		local, err := localAddr(ctx, addr)
+		local, err := localAddr(ctx, &net.Dialer{}, addr)
 		require.NoError(t, err)
 		var req []byte
 		require.NoError(t, tkt.UseSessionKey(func(key types.EncryptionKey) error {
@@ -239,7 +242,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			req, _, _, err = c.kpasswdRequest(tkt, key, pw, local)
 			return err
 		}))
-		rep, err := exchangeUDP(ctx, addr, req)
+		rep, err := exchangeUDP(ctx, &net.Dialer{}, addr, req)
 		require.NoError(t, err)
 		writeSeed(t, "FuzzKpasswdReply", "mit-"+strconv.Itoa(i), rep)
 		tkt.destroy()

@@ -26,40 +26,83 @@ const maxReply = 4 << 20
 // is treated as truncated.
 const maxUDPReply = 65507
 
-// DefaultKDCTimeout bounds one exchange with one KDC unless the client is
-// given another with WithKDCTimeout.
+// DefaultKDCTimeout bounds one exchange with one KDC when neither
+// WithKDCTimeout nor the configuration's kdc_timeout gives another bound.
 const DefaultKDCTimeout = 5 * time.Second
 
-// kdcAddrs returns the KDCs of realm in configuration order: the kdc
-// relations of the realm, then DNS SRV records when dns_lookup_kdc is on.
-// The configuration is not modified.
-func kdcAddrs(ctx context.Context, cfg *config.Config, realm string, tcp bool) ([]string, error) {
-	var out []string
+// hardUDPLimit is the largest udp_preference_limit honoured, as in MIT
+// (HARD_UDP_LIMIT); defaultUDPLimit is used for a negative one.
+const (
+	hardUDPLimit    = 32700
+	defaultUDPLimit = 1465
+)
+
+// transport is how one request reaches a KDC.
+type transport uint8
+
+const (
+	anyTransport transport = iota // a configured KDC: UDP and TCP
+	udp
+	tcp
+)
+
+func (t transport) String() string {
+	switch t {
+	case udp:
+		return "udp"
+	case tcp:
+		return "tcp"
+	}
+	return "any"
+}
+
+// kdcServer is one KDC of a realm: a kdc relation, which takes UDP and
+// TCP, or a DNS SRV record, which names one transport.
+type kdcServer struct {
+	addr      string // host:port
+	transport transport
+}
+
+// kdcAttempt is one way to reach a KDC: an address and a transport.
+type kdcAttempt struct {
+	addr      string
+	transport transport
+}
+
+func (a kdcAttempt) String() string { return a.transport.String() + "/" + a.addr }
+
+// locateKDCs returns the KDCs of realm in configuration order: the kdc
+// relations of the realm or, when it has none and dns_lookup_kdc is on,
+// the DNS SRV records _kerberos._udp.REALM and _kerberos._tcp.REALM (RFC
+// 4120 section 7.2.3.2), as MIT does. The configuration is not modified.
+func (c *Client) locateKDCs(ctx context.Context, cfg *config.Config,
+	realm string) ([]kdcServer, error) {
+	var out []kdcServer
+	var proxies []string
 	for _, r := range cfg.Realms {
 		if r.Realm != realm {
 			continue
 		}
 		for _, k := range r.KDC {
-			out = append(out, withPort(strings.TrimSpace(k), "88"))
-		}
-	}
-	if len(out) == 0 && cfg.LibDefaults.DNSLookupKDC {
-		proto := "udp"
-		if tcp {
-			proto = "tcp"
-		}
-		_, srvs, err := net.DefaultResolver.LookupSRV(ctx, "kerberos", proto, realm)
-		if err == nil {
-			for _, s := range srvs {
-				host := strings.TrimSuffix(s.Target, ".")
-				out = append(out, net.JoinHostPort(host, strconv.Itoa(int(s.Port))))
+			k = strings.TrimSpace(k)
+			if strings.Contains(k, "://") {
+				proxies = append(proxies, k)
+				continue
 			}
+			out = append(out, kdcServer{addr: withPort(k, "88")})
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("krb5: %w", ErrRealmUnknown.With("no KDC for realm "+realm, nil))
+	switch {
+	case len(out) > 0:
+		return out, nil
+	case len(proxies) > 0:
+		return nil, fmt.Errorf("krb5: realm %s: %w", realm, ErrNotSupported.With(
+			"KDC proxies (MS-KKDCP) such as "+proxies[0], nil))
+	case !cfg.LibDefaults.DNSLookupKDC:
+		return nil, fmt.Errorf("krb5: %w", ErrRealmUnknown.With(
+			"no KDC for realm "+realm+" in the configuration", nil))
 	}
-	return out, nil
+	return c.lookupKDCs(ctx, cfg, realm)
 }
 
 // withPort adds the default port to an address that has none, keeping
@@ -71,59 +114,147 @@ func withPort(addr, port string) string {
 	return net.JoinHostPort(strings.Trim(addr, "[]"), port)
 }
 
-// exchange sends req to the KDCs of realm, in order, and returns the first
-// reply. It uses UDP when the request is no larger than
-// udp_preference_limit, and TCP otherwise or when a KDC answers
-// KRB_ERR_RESPONSE_TOO_BIG. Each KDC costs at most timeout.
+// lookupKDCs finds the KDCs of realm in DNS: the UDP records, then the
+// TCP ones, each in the order of RFC 2782 (priority, then weight). A
+// record whose target is "." says the service is not offered there. The
+// lookups are bounded by the KDC timeout.
+func (c *Client) lookupKDCs(ctx context.Context, cfg *config.Config,
+	realm string) ([]kdcServer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.kdcTimeout(cfg, realm))
+	defer cancel()
+	r := c.settings.resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	var out []kdcServer
+	var errs []error
+	for _, t := range []transport{udp, tcp} {
+		// LookupSRV may return the valid records with an error
+		// about the others; they are used.
+		_, srvs, err := r.LookupSRV(ctx, "kerberos", t.String(), realm)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, s := range srvs {
+			host := strings.TrimSuffix(s.Target, ".")
+			if host == "" {
+				continue
+			}
+			out = append(out, kdcServer{transport: t,
+				addr: net.JoinHostPort(host, strconv.Itoa(int(s.Port)))})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("krb5: %w", ErrRealmUnknown.With(
+			"no KDC for realm "+realm+" in the configuration or in DNS",
+			errors.Join(errs...)))
+	}
+	c.trace(ctx, "KDCs found in DNS", "realm", realm, "count", len(out))
+	return out, nil
+}
+
+// udpPreferenceLimit is the largest request sent over UDP first, as MIT
+// reads udp_preference_limit: a negative value is the default and a
+// value over hardUDPLimit is lowered to it; 0 and 1 send everything over
+// TCP first.
+func udpPreferenceLimit(cfg *config.Config) int {
+	limit := cfg.LibDefaults.UDPPreferenceLimit
+	switch {
+	case limit < 0:
+		return defaultUDPLimit
+	case limit > hardUDPLimit:
+		return hardUDPLimit
+	}
+	return limit
+}
+
+// plan lists the attempts of one exchange as MIT orders them: every KDC
+// over the preferred transport, in order, then every KDC over the other
+// one. An SRV record of the other transport waits for the second round.
+func plan(servers []kdcServer, preferTCP bool) []kdcAttempt {
+	first, second := udp, tcp
+	if preferTCP {
+		first, second = tcp, udp
+	}
+	var out []kdcAttempt
+	for _, round := range []transport{first, second} {
+		for _, s := range servers {
+			if s.transport == anyTransport || s.transport == round {
+				out = append(out, kdcAttempt{addr: s.addr, transport: round})
+			}
+		}
+	}
+	return out
+}
+
+// exchange sends req to the KDCs of realm and returns the first reply.
+// Requests no larger than udp_preference_limit go over UDP first, others
+// over TCP first; after every KDC was tried over the preferred transport,
+// each is tried over the other one, and a KDC that answers
+// KRB_ERR_RESPONSE_TOO_BIG over UDP is asked again over TCP at once. Each
+// attempt costs at most the KDC timeout. A KDC that failed is tried after
+// the others for a while (kdcRetryAfter), by every client of the module,
+// so that a silent KDC costs its timeout once rather than on every
+// exchange.
 func (c *Client) exchange(ctx context.Context, realm string, req []byte) ([]byte, error) {
 	cfg := c.conf(ctx)
-	limit := cfg.LibDefaults.UDPPreferenceLimit
-	if limit <= 0 || limit > 32700 {
-		limit = 1465
-	}
-	tcp := len(req) > limit || limit == 1
-	addrs, err := kdcAddrs(ctx, cfg, realm, tcp)
+	servers, err := c.locateKDCs(ctx, cfg, realm)
 	if err != nil {
 		return nil, err
 	}
+	health := currentKDCHealth()
+	attempts := health.order(plan(servers, len(req) > udpPreferenceLimit(cfg)),
+		time.Now())
+	timeout := c.kdcTimeout(cfg, realm)
+	tried := make(map[kdcAttempt]bool, len(attempts))
 	var errs []error
-	for _, addr := range addrs {
+	for _, a := range attempts {
+		if tried[a] {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			// The caller's deadline or cancellation, not a KDC's fault;
 			// the KDCs tried so far say what happened before it.
 			return nil, fmt.Errorf("krb5: realm %s: %w", realm,
 				errors.Join(append([]error{err}, errs...)...))
 		}
-		rep, err := c.exchangeOne(ctx, addr, req, tcp)
+		rep, used, err := c.exchangeOne(ctx, a, req, timeout)
+		tried[used] = true
 		if err == nil {
 			err = checkReply(rep)
 		}
 		if err == nil {
+			health.answered(used)
 			return rep, nil
 		}
-		c.trace(ctx, "kdc exchange failed", "kdc", addr, "err", err.Error())
-		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		if ctx.Err() == nil {
+			health.fail(used, time.Now())
+		}
+		c.trace(ctx, "kdc exchange failed", "kdc", used.String(), "err", err.Error())
+		errs = append(errs, fmt.Errorf("%s: %w", used, err))
 	}
 	return nil, fmt.Errorf("krb5: %w", ErrKDCUnreachable.With(
 		"realm "+realm, errors.Join(errs...)))
 }
 
-// exchangeOne talks to one KDC, switching from UDP to TCP if the reply was
-// too big for UDP.
-func (c *Client) exchangeOne(ctx context.Context, addr string, req []byte, tcp bool) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.settings.kdcTimeout)
+// exchangeOne makes one attempt, within timeout, switching from UDP to
+// TCP if the reply was too big for UDP. It returns the attempt that gave
+// the result.
+func (c *Client) exchangeOne(ctx context.Context, a kdcAttempt, req []byte,
+	timeout time.Duration) ([]byte, kdcAttempt, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if !tcp {
-		rep, err := exchangeUDP(ctx, addr, req)
-		if err != nil {
-			return nil, err
+	d := &net.Dialer{Resolver: c.settings.resolver}
+	if a.transport == udp {
+		rep, err := exchangeUDP(ctx, d, a.addr, req)
+		if err != nil || !isTooBig(rep) {
+			return rep, a, err
 		}
-		if !isTooBig(rep) {
-			return rep, nil
-		}
-		c.trace(ctx, "kdc reply too big for UDP, retrying over TCP", "kdc", addr)
+		c.trace(ctx, "kdc reply too big for UDP, retrying over TCP", "kdc", a.addr)
+		a.transport = tcp
 	}
-	return exchangeTCP(ctx, addr, req)
+	rep, err := exchangeTCP(ctx, d, a.addr, req)
+	return rep, a, err
 }
 
 // isTooBig reports whether rep is a KRB-ERROR with code
@@ -139,8 +270,10 @@ func isTooBig(rep []byte) bool {
 	return k.ErrorCode == errorcode.KRB_ERR_RESPONSE_TOO_BIG
 }
 
-func exchangeUDP(ctx context.Context, addr string, req []byte) ([]byte, error) {
-	var d net.Dialer
+// exchangeUDP sends req in one datagram and reads one reply. A reply
+// that fills the largest datagram is refused as possibly cut.
+func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
+	req []byte) ([]byte, error) {
 	conn, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
 		return nil, err
@@ -165,8 +298,10 @@ func exchangeUDP(ctx context.Context, addr string, req []byte) ([]byte, error) {
 	return buf[:n], nil
 }
 
-func exchangeTCP(ctx context.Context, addr string, req []byte) ([]byte, error) {
-	var d net.Dialer
+// exchangeTCP sends req with its length prefix and reads one framed
+// reply (RFC 4120 section 7.2.2).
+func exchangeTCP(ctx context.Context, d *net.Dialer, addr string,
+	req []byte) ([]byte, error) {
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

@@ -138,7 +138,8 @@ func (c *Client) ChangePassword(ctx context.Context, newPassword string) error {
 		return fmt.Errorf("krb5: password change: %w", ErrCredNotFound.With(
 			"an initial ticket needs the current password or a keytab", nil))
 	}
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	sname := types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST,
@@ -173,10 +174,7 @@ func (c *Client) kpasswdExchange(ctx context.Context, tkt *ServiceTicket,
 		return fmt.Errorf("krb5: password change: %w", ErrRealmUnknown.With(
 			"no kpasswd server for realm "+c.realm, nil))
 	}
-	limit := cfg.LibDefaults.UDPPreferenceLimit
-	if limit <= 0 || limit > 32700 {
-		limit = 1465
-	}
+	limit := udpPreferenceLimit(cfg)
 	var errs []error
 	for _, addr := range addrs {
 		if err := ctx.Err(); err != nil {
@@ -231,9 +229,10 @@ func kpasswdAddrs(cfg *config.Config, realm string) []string {
 // kpasswdOne runs one request and reply with one server.
 func (c *Client) kpasswdOne(ctx context.Context, addr string, tkt *ServiceTicket,
 	newPassword string, limit int) error {
-	ctx, cancel := context.WithTimeout(ctx, c.settings.kdcTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.kdcTimeout(c.conf(ctx), c.realm))
 	defer cancel()
-	local, err := localAddr(ctx, addr)
+	d := &net.Dialer{Resolver: c.settings.resolver}
+	local, err := localAddr(ctx, d, addr)
 	if err != nil {
 		return err
 	}
@@ -252,10 +251,10 @@ func (c *Client) kpasswdOne(ctx context.Context, addr string, tkt *ServiceTicket
 	defer support.Wipe(subkey.KeyValue)
 	c.trace(ctx, "kpasswd request", "server", addr)
 	var rep []byte
-	if len(req) > limit || limit == 1 {
-		rep, err = exchangeTCP(ctx, addr, req)
+	if len(req) > limit {
+		rep, err = exchangeTCP(ctx, d, addr, req)
 	} else {
-		rep, err = exchangeUDP(ctx, addr, req)
+		rep, err = exchangeUDP(ctx, d, addr, req)
 	}
 	if err != nil {
 		return err
@@ -278,8 +277,7 @@ func (c *Client) kpasswdOne(ctx context.Context, addr string, tkt *ServiceTicket
 
 // localAddr finds the address the system would send from to reach addr,
 // for the KRB-PRIV's sender address (RFC 4120 section 5.7.1).
-func localAddr(ctx context.Context, addr string) (net.IP, error) {
-	var d net.Dialer
+func localAddr(ctx context.Context, d *net.Dialer, addr string) (net.IP, error) {
 	conn, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
 		return nil, err

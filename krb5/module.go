@@ -34,6 +34,8 @@ type state struct {
 	mem *memCCaches
 	// memKT holds the MEMORY keytabs; teardown wipes them.
 	memKT *memKeytabs
+	// kdcs remembers the KDCs that failed lately.
+	kdcs *kdcHealth
 }
 
 func init() {
@@ -42,7 +44,7 @@ func init() {
 
 func load(g *lifecycle.Generation) error {
 	st := &state{tables: moduleTables(), mem: newMemCCaches(),
-		memKT: newMemKeytabs()}
+		memKT: newMemKeytabs(), kdcs: &kdcHealth{}}
 	for _, t := range st.tables {
 		errortables.Register(t)
 	}

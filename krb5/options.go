@@ -2,6 +2,7 @@ package krb5
 
 import (
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/safekrb5/safekrb5/support"
@@ -13,18 +14,19 @@ type Option func(*settings)
 type settings struct {
 	logger        *slog.Logger
 	clock         support.Clock
-	kdcTimeout    time.Duration
+	kdcTimeout    time.Duration // 0: from the configuration
+	resolver      *net.Resolver // nil: net.DefaultResolver
 	autoRenew     bool
 	lifetime      time.Duration // 0: from the configuration
 	renewLifetime time.Duration // 0: from the configuration; <0: none
 	forwardable   *bool
+	configReload  *ConfigReload // see WithConfigReload
 }
 
 func defaultSettings() settings {
 	return settings{
-		clock:      support.SystemClock{},
-		kdcTimeout: DefaultKDCTimeout,
-		autoRenew:  true,
+		clock:     support.SystemClock{},
+		autoRenew: true,
 	}
 }
 
@@ -38,7 +40,10 @@ func WithClock(c support.Clock) Option {
 }
 
 // WithKDCTimeout bounds one exchange with one KDC; the next KDC of the
-// realm is tried after it. The default is DefaultKDCTimeout.
+// realm is tried after it. Without it the bound is kdc_timeout from the
+// realm's block in [realms] or from [libdefaults] (Heimdal's relation;
+// MIT has none), else DefaultKDCTimeout. A configuration gives it only
+// when it was read by LoadConfig, LoadConfigFile or ParseConfig.
 func WithKDCTimeout(d time.Duration) Option {
 	return func(s *settings) {
 		if d > 0 {
@@ -46,6 +51,11 @@ func WithKDCTimeout(d time.Duration) Option {
 		}
 	}
 }
+
+// WithResolver makes the client look up KDCs (DNS SRV records, when
+// dns_lookup_kdc is on) and resolve their host names with r instead of
+// net.DefaultResolver.
+func WithResolver(r *net.Resolver) Option { return func(s *settings) { s.resolver = r } }
 
 // DisableAutoRenew stops the client from renewing its TGT, or logging in
 // again, before it expires. By default a client that logged in keeps its

@@ -90,7 +90,8 @@ var errCannotRefresh error = refreshError{}
 // refresh replaces old by a renewed TGT, or by a new login. It changes
 // nothing once ctx has ended, so no session comes back after Close.
 func (c *Client) refresh(ctx context.Context, old *ServiceTicket) error {
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	if c.currentTGT() != old {

@@ -35,7 +35,8 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 		return nil, err
 	}
 	defer c.obj.Leave()
-	ctx = c.pin(ctx)
+	ctx, unpin := c.pin(ctx)
+	defer unpin()
 	sname, srealm, err := c.parseSPN(ctx, spn)
 	if err != nil {
 		return nil, err
@@ -142,14 +143,15 @@ func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName,
 // freshTGT returns a TGT valid for a while yet, logging in again when the
 // client has long-term credentials.
 func (c *Client) freshTGT(ctx context.Context) (*ServiceTicket, error) {
+	if c.password == nil && c.keytab == nil {
+		// A cache that kinit rewrote holds a newer TGT, or another
+		// ticket's flags: take them before using the old one.
+		c.reloadCCache(ctx)
+	}
 	if t := c.currentTGT(); t != nil && t.valid(c.now(), renewMargin) {
 		return t, nil
 	}
 	if c.password == nil && c.keytab == nil {
-		c.reloadCCache(ctx)
-		if t := c.currentTGT(); t != nil && t.valid(c.now(), renewMargin) {
-			return t, nil
-		}
 		if c.currentTGT() == nil {
 			return nil, fmt.Errorf("krb5: %w", ErrCredNotFound.With(
 				"no TGT: log in first", nil))

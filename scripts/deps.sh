@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh installs the Debian packages that the tests and the demo run
-# against: MIT's KDC, admin server, client tools and headers, curl, and
+# against: MIT's KDC, admin server, client tools and headers, a C compiler
+# for the small programs that ask MIT's library directly, curl, and
 # Apache with mod_auth_gssapi, and Samba as an Active Directory domain
 # controller (it bundles its own Kerberos and leaves MIT's alone). Packages
 # already present are left alone, so the script is quick on a machine that
@@ -12,7 +13,7 @@ set -eu
 here=$(dirname "$0")
 
 packages="krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libkrb5-dev
-curl apache2 libapache2-mod-auth-gssapi
+gcc libc6-dev curl apache2 libapache2-mod-auth-gssapi
 samba samba-ad-dc samba-ad-provision samba-dsdb-modules"
 
 missing=""

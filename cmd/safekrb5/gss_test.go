@@ -174,6 +174,10 @@ func TestGSSSampleMITServer(t *testing.T) {
 			[]string{"context flag: GSS_C_SEQUENCE_FLAG"}},
 		{"no mutual authentication", []string{"-nomutual"}, nil},
 		{"SPNEGO", []string{"-spnego"}, nil},
+		{"SPNEGO, NTLM listed first: mechListMICs", []string{"-mechs", "ntlm,krb5"}, nil},
+		{"SPNEGO, NegoEx first, no mutual", []string{"-nomutual", "-mechs", "negoex,krb5"},
+			nil},
+		{"SPNEGO, our MIC first", []string{"-spnego", "-nomutual", "-mic"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -201,7 +205,9 @@ func TestGSSSampleOurselves(t *testing.T) {
 	r := testRealm(t)
 	cc := mitKinit(t, r)
 	port, out, _ := startSampleServer(t, r.Keytab, "HTTP@localhost")
-	for _, args := range [][]string{{"-q"}, {"-nx"}, {"-spnego", "-seq", "-mcount", "3"}} {
+	for _, args := range [][]string{{"-q"}, {"-nx"}, {"-spnego", "-seq", "-mcount", "3"},
+		{"-mechs", "ntlm,mskrb5,krb5"}, {"-nomutual", "-mechs", "negoex,krb5"},
+		{"-nomutual", "-spnego", "-mic"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			all := append([]string{"gss-client", "-c", cc, "-port", port}, args...)
 			all = append(all, "127.0.0.1", "HTTP@localhost", "ourselves")
@@ -241,9 +247,11 @@ func TestGSSSampleFraming(t *testing.T) {
 	}
 }
 
-// TestGSSSampleEnctypes runs both directions with session keys of each
-// AES enctype, which the KDC picks from the service's session_enctypes:
-// our RFC 3962 and RFC 8009 token arithmetic against MIT's.
+// TestGSSSampleEnctypes runs both directions, sealed and integrity
+// only, with session keys of each enctype, which the KDC picks from the
+// service's session_enctypes: our RFC 4121 tokens with RFC 3962 and RFC
+// 8009 arithmetic, and our RFC 1964 tokens for rc4-hmac (RFC 4757) and
+// des3, against MIT's.
 func TestGSSSampleEnctypes(t *testing.T) {
 	r := testRealm(t)
 	cc := mitKinit(t, r)
@@ -251,6 +259,8 @@ func TestGSSSampleEnctypes(t *testing.T) {
 		"aes128-cts-hmac-sha1-96",
 		"aes128-cts-hmac-sha256-128",
 		"aes256-cts-hmac-sha384-192",
+		"arcfour-hmac",
+		"des3-cbc-sha1",
 	} {
 		t.Run(enctype, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -267,12 +277,18 @@ func TestGSSSampleEnctypes(t *testing.T) {
 			service := "HTTP@" + host
 
 			port, out, errOut := startSampleServer(t, kt, service)
-			cmd := r.Command(ctx, "gss-client", "-port", port, "127.0.0.1", service, "to us")
-			cmd.Env = append(cmd.Env, "KRB5CCNAME=FILE:"+cc)
-			b, err := cmd.CombinedOutput()
-			require.NoError(t, err, "gss-client: %s\nour server: %s", b, errOut)
-			assert.Contains(t, string(b), "Signature verified.")
+			for _, args := range [][]string{nil, {"-nx"}} {
+				all := append([]string{"-port", port}, args...)
+				all = append(all, "127.0.0.1", service, "to us")
+				cmd := r.Command(ctx, "gss-client", all...)
+				cmd.Env = append(cmd.Env, "KRB5CCNAME=FILE:"+cc)
+				b, err := cmd.CombinedOutput()
+				require.NoError(t, err, "gss-client: %s\nour server: %s", b, errOut)
+				assert.Contains(t, string(b), "Signature verified.")
+			}
 			assert.Contains(t, out.String(), `Received message: "to us"`)
+			assert.Contains(t, out.String(), "context enctype: "+enctype)
+			assert.Empty(t, errOut.String())
 
 			for _, args := range [][]string{nil, {"-nx"}} {
 				port, wait := mitSampleServer(t, r, kt, service)
@@ -282,13 +298,27 @@ func TestGSSSampleEnctypes(t *testing.T) {
 				log := wait()
 				require.Equal(t, 0, code, "stderr: %s\nMIT log: %s", stderr, log)
 				assert.Contains(t, stdout, "Signature verified.")
+				assert.Contains(t, stdout, "context enctype: "+enctype)
 				assert.Contains(t, log, `Received message: "to MIT"`)
 			}
 
 			list, err := r.Command(ctx, "klist", "-e", "-c", cc).CombinedOutput()
 			require.NoError(t, err, "%s", list)
-			assert.Regexp(t, spn+`@\S+\n.*\n?.*Etype \(skey, tkt\): `+enctype, string(list),
+			assert.Regexp(t, spn+`@\S+\n.*\n?.*Etype \(skey, tkt\): (DEPRECATED:)?`+enctype, string(list),
 				"the session key has the enctype asked for")
 		})
+	}
+}
+
+func TestParseMechs(t *testing.T) {
+	got, err := parseMechs("ntlm, KRB5,1.2.3.4")
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	assert.Equal(t, "1.3.6.1.4.1.311.2.2.10", got[0].String())
+	assert.Equal(t, "1.2.840.113554.1.2.2", got[1].String())
+	assert.Equal(t, "1.2.3.4", got[2].String())
+	for _, bad := range []string{"", "kerberos", "1", "1.x.3", "1.-2"} {
+		_, err := parseMechs(bad)
+		assert.Error(t, err, "%q", bad)
 	}
 }

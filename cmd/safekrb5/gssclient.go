@@ -2,29 +2,36 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
+	"strings"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
 
 	"github.com/safekrb5/safekrb5/gssapi"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
 // sampleClientOptions are the settings of one gss-client run.
 type sampleClientOptions struct {
-	addr    string // host:port of the server
-	service string // host-based service name, "service@host"
-	msg     []byte
-	flags   uint32 // GSS flags to ask for
-	spnego  bool
-	auth    bool // establish a context (false: -na)
-	wrap    bool // wrap the message (false: -nw)
-	encrypt bool // seal it (false: -nx)
-	mic     bool // ask for a MIC back (false: -nm)
-	mcount  int
-	quiet   bool
+	addr     string // host:port of the server
+	service  string // host-based service name, "service@host"
+	msg      []byte
+	flags    uint32 // GSS flags to ask for
+	spnego   bool
+	mechs    []asn1.ObjectIdentifier // SPNEGO's list, nil for the default
+	micFirst bool                    // send our mechListMIC with the first token
+	auth     bool                    // establish a context (false: -na)
+	wrap     bool                    // wrap the message (false: -nw)
+	encrypt  bool                    // seal it (false: -nx)
+	mic      bool                    // ask for a MIC back (false: -nm)
+	mcount   int
+	quiet    bool
 }
 
 // gssClient is "safekrb5 gss-client": the client side of MIT's
@@ -32,13 +39,17 @@ type sampleClientOptions struct {
 // a ticket from the credential cache, sends the message wrapped, and
 // checks the MIC the server returns.
 func gssClient(e *env, args []string) error {
-	fl := newFlags(e, "gss-client", "[-port port] [-c ccache] [-spnego|-krb5] [-d] [-seq] "+
-		"[-noreplay] [-nomutual] [-f] [-q] [-mcount n] [-na] [-nw] [-nx] [-nm] "+
-		"host service msg")
+	fl := newFlags(e, "gss-client", "[-port port] [-c ccache] [-spnego|-krb5] "+
+		"[-mechs list] [-mic] [-d] [-seq] [-noreplay] [-nomutual] [-f] [-q] [-mcount n] "+
+		"[-na] [-nw] [-nx] [-nm] host service msg")
 	port := fl.Int("port", 4444, "the server's TCP port")
 	ccName := fl.String("c", "", "the credential cache (default KRB5CCNAME)")
 	useSPNEGO := fl.Bool("spnego", false, "negotiate Kerberos inside SPNEGO")
 	fl.Bool("krb5", true, "use the Kerberos mechanism directly (the default)")
+	mechs := fl.String("mechs", "", "with -spnego: the mechanism list, comma-separated "+
+		"(krb5, mskrb5, ntlm, negoex or dotted OIDs); Kerberos is the only one done")
+	micFirst := fl.Bool("mic", false, "with -spnego and -nomutual: send our mechListMIC "+
+		"with the first token")
 	deleg := fl.Bool("d", false, "delegate credentials")
 	seq := fl.Bool("seq", false, "ask for sequence checking")
 	noReplay := fl.Bool("noreplay", false, "do not ask for replay detection")
@@ -66,6 +77,14 @@ func gssClient(e *env, args []string) error {
 		auth:    !*na, wrap: !*na && !*nw, encrypt: !*na && !*nw && !*nx, mic: !*na && !*nm,
 		mcount: *mcount, quiet: *quiet,
 	}
+	if *mechs != "" {
+		list, err := parseMechs(*mechs)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		o.mechs, o.spnego = list, true
+	}
+	o.micFirst = *micFirst
 	if *file {
 		b, err := os.ReadFile(fl.Arg(2))
 		if err != nil {
@@ -125,6 +144,7 @@ func runSampleClient(ctx context.Context, out io.Writer, c *krb5.Client,
 			fmt.Fprintf(out, "%q to %q, flags %#x\n", sc.ClientName(), sc.ServerName(),
 				sc.Flags)
 			printFlags(out, sc.Flags)
+			fmt.Fprintf(out, "context enctype: %s\n", krbname.EnctypeName(sc.Enctype()))
 		}
 	} else if err := writeFrame(conn, sampleNoop, nil); err != nil {
 		return err
@@ -150,34 +170,88 @@ func sampleEstablish(ctx context.Context, conn net.Conn, c *krb5.Client,
 		return nil, err
 	}
 	opts := []gssapi.InitOption{gssapi.WithFlags(o.flags)}
-	if !o.spnego {
+	switch {
+	case !o.spnego:
 		opts = append(opts, gssapi.RawKerberos())
+	case o.mechs != nil:
+		opts = append(opts, gssapi.WithSPNEGOMechs(o.mechs...))
+	}
+	if o.micFirst {
+		opts = append(opts, gssapi.WithInitiatorMIC())
 	}
 	in, tok, err := gssapi.Initiate(ctx, c, spn, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("initiating the context: %w", err)
 	}
 	defer in.Close()
-	if err := writeFrame(conn, sampleContext, tok); err != nil {
-		return nil, err
-	}
-	var rep []byte
-	if o.flags&gssapi.FlagMutual != 0 || o.spnego {
-		flags, b, err := readFrame(conn)
-		if err != nil {
+	// The acceptor answers our first token when we use SPNEGO or ask for
+	// mutual authentication, and every later one but the last.
+	wait := o.flags&gssapi.FlagMutual != 0 || o.spnego
+	for {
+		if err := writeFrame(conn, sampleContext, tok); err != nil {
 			return nil, err
 		}
-		if flags&sampleContext == 0 {
-			return nil, fmt.Errorf("%w: expected a context token, got flags %#x",
-				errSampleProtocol, flags)
+		var answer []byte
+		if wait {
+			flags, b, err := readFrame(conn)
+			if err != nil {
+				return nil, err
+			}
+			if flags&sampleContext == 0 {
+				return nil, fmt.Errorf("%w: expected a context token, got flags %#x",
+					errSampleProtocol, flags)
+			}
+			answer = b
 		}
-		rep = b
+		sc, out, err := in.Step(answer)
+		if errors.Is(err, gssapi.ErrContinueNeeded) {
+			tok, wait = out, true
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("checking the server's answer: %w", err)
+		}
+		if len(out) > 0 {
+			if err := writeFrame(conn, sampleContext, out); err != nil {
+				sc.Close()
+				return nil, err
+			}
+		}
+		return sc, nil
 	}
-	sc, err := in.Finish(rep)
-	if err != nil {
-		return nil, fmt.Errorf("checking the server's answer: %w", err)
+}
+
+// mechNames are the names -mechs takes.
+var mechNames = map[string]asn1.ObjectIdentifier{
+	"krb5":   gssapi.OIDKRB5,
+	"mskrb5": gssapi.OIDMSKRB5,
+	"ntlm":   gssapi.OIDNTLM,
+	"negoex": gssapi.OIDNegoEx,
+}
+
+// parseMechs reads -mechs: names or dotted OIDs, comma-separated.
+func parseMechs(s string) ([]asn1.ObjectIdentifier, error) {
+	var out []asn1.ObjectIdentifier
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if oid, ok := mechNames[strings.ToLower(f)]; ok {
+			out = append(out, oid)
+			continue
+		}
+		var oid asn1.ObjectIdentifier
+		for _, p := range strings.Split(f, ".") {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("-mechs: %q is neither a mechanism name nor an OID", f)
+			}
+			oid = append(oid, n)
+		}
+		if len(oid) < 2 {
+			return nil, fmt.Errorf("-mechs: %q is too short for an OID", f)
+		}
+		out = append(out, oid)
 	}
-	return sc, nil
+	return out, nil
 }
 
 // sampleSend sends the message once and checks the answer.

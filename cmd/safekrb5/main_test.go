@@ -48,7 +48,7 @@ func testRealm(t *testing.T) *testrealm.Realm {
 	realmOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		shared, realmErr = testrealm.Start(ctx, testrealm.Options{})
+		shared, realmErr = testrealm.Start(ctx, testrealm.Options{LegacySessionKeys: true})
 	})
 	require.NoError(t, realmErr)
 	return shared

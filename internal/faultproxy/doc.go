@@ -9,8 +9,10 @@
 // decides what the client gets back: the reply as it is, nothing, the
 // reply late, twice, cut short, with bytes flipped, a TCP reset, a
 // connection closed half-way through the reply, bytes that are not
-// Kerberos at all, or a TCP length prefix far larger than any reply. Set
-// changes the fault between steps of a test.
+// Kerberos at all, or a TCP length prefix far larger than any reply; a
+// fault may be limited to one transport, as a firewall that drops UDP
+// is. Set changes the fault between steps of a test, and the proxy
+// counts the requests it received over each transport.
 //
 // The proxy is bounded: it serves at most a fixed number of requests at
 // once (others are dropped, as an overloaded KDC would), reads requests of

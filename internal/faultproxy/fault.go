@@ -43,6 +43,10 @@ const (
 	// Over UDP it sends a datagram of the largest possible size, 65507
 	// bytes of garbage.
 	OversizedLength
+	// Hold forwards the reply once Proxy.Release is called (or drops it
+	// when the proxy closes), so a test decides exactly when a client's
+	// exchange ends.
+	Hold
 )
 
 var kindNames = [...]string{
@@ -56,6 +60,7 @@ var kindNames = [...]string{
 	CloseMidReply:   "close-mid-reply",
 	Garbage:         "garbage",
 	OversizedLength: "oversized-length",
+	Hold:            "hold",
 }
 
 // String returns the fault's name, or its number if it has none.
@@ -88,14 +93,30 @@ type Fault struct {
 	// Delay is how long Delay holds the reply back; other kinds ignore
 	// it.
 	Delay time.Duration
+	// Transport limits the fault to requests over "udp" or "tcp"; the
+	// other transport passes. Empty means both.
+	Transport string
 }
 
 // String describes the fault, for test names.
 func (f Fault) String() string {
+	s := f.Kind.String()
 	if f.Kind == Delay {
-		return fmt.Sprintf("%s-%s", f.Kind, f.Delay)
+		s = fmt.Sprintf("%s-%s", f.Kind, f.Delay)
 	}
-	return f.Kind.String()
+	if f.Transport != "" {
+		s += "-" + f.Transport + "-only"
+	}
+	return s
+}
+
+// over returns the fault that applies to a request over network: f, or
+// Pass when f is limited to the other transport.
+func (f Fault) over(network string) Fault {
+	if f.Transport != "" && f.Transport != network {
+		return Fault{}
+	}
+	return f
 }
 
 // garbage returns n bytes that no Kerberos decoder accepts: they start

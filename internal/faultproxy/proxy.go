@@ -33,11 +33,17 @@ type Proxy struct {
 
 	fault atomic.Pointer[Fault]
 
-	// mu guards requests and arrived, which is closed and replaced each
-	// time a request arrives.
-	mu       sync.Mutex
-	requests int64
-	arrived  chan struct{}
+	// holdMu guards gate, which Release closes and replaces: the
+	// replies held by Hold wait for it.
+	holdMu sync.Mutex
+	gate   chan struct{}
+
+	// mu guards requests, perNetwork and arrived, which is closed and
+	// replaced each time a request arrives.
+	mu         sync.Mutex
+	requests   int64
+	perNetwork map[string]int64
+	arrived    chan struct{}
 
 	// ctx ends when Close is called; every goroutine watches it.
 	ctx    context.Context
@@ -61,14 +67,16 @@ func Start(target string, f Fault) (*Proxy, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
-		target:  target,
-		port:    tcp.Addr().(*net.TCPAddr).Port,
-		tcp:     tcp,
-		udp:     udp,
-		ctx:     ctx,
-		cancel:  cancel,
-		slots:   make(chan struct{}, MaxInFlight),
-		arrived: make(chan struct{}),
+		target:     target,
+		port:       tcp.Addr().(*net.TCPAddr).Port,
+		tcp:        tcp,
+		udp:        udp,
+		ctx:        ctx,
+		cancel:     cancel,
+		slots:      make(chan struct{}, MaxInFlight),
+		arrived:    make(chan struct{}),
+		perNetwork: make(map[string]int64),
+		gate:       make(chan struct{}),
 	}
 	p.fault.Store(&f)
 	p.wg.Add(2)
@@ -118,6 +126,14 @@ func (p *Proxy) Requests() int64 {
 	return p.requests
 }
 
+// RequestsOver returns how many requests arrived over network, "udp" or
+// "tcp".
+func (p *Proxy) RequestsOver(network string) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.perNetwork[network]
+}
+
 // WaitRequests blocks until the proxy has received n requests in all, or
 // ctx ends.
 func (p *Proxy) WaitRequests(ctx context.Context, n int64) error {
@@ -137,13 +153,19 @@ func (p *Proxy) WaitRequests(ctx context.Context, n int64) error {
 	}
 }
 
-// received counts one request and wakes WaitRequests.
-func (p *Proxy) received() {
+// received counts one request over network, wakes WaitRequests, and
+// returns the gate that the next Release opens.
+func (p *Proxy) received(network string) <-chan struct{} {
+	p.holdMu.Lock()
+	gate := p.gate
+	p.holdMu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests++
+	p.perNetwork[network]++
 	close(p.arrived)
 	p.arrived = make(chan struct{})
+	return gate
 }
 
 // Close stops the listeners, ends every exchange in progress and waits for
@@ -173,6 +195,27 @@ func (p *Proxy) acquire() bool {
 }
 
 func (p *Proxy) release() { <-p.slots }
+
+// Release lets the replies held by the Hold fault for every request
+// received so far go to their clients. Replies to requests that arrive
+// later are held until the next Release.
+func (p *Proxy) Release() {
+	p.holdMu.Lock()
+	defer p.holdMu.Unlock()
+	close(p.gate)
+	p.gate = make(chan struct{})
+}
+
+// held blocks until gate, taken when the request arrived, is opened by
+// Release, or until Close; it reports whether Release came.
+func (p *Proxy) held(gate <-chan struct{}) bool {
+	select {
+	case <-gate:
+		return true
+	case <-p.ctx.Done():
+		return false
+	}
+}
 
 // wait blocks for d or until Close, reporting whether d passed.
 func (p *Proxy) wait(d time.Duration) bool {

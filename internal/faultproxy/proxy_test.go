@@ -289,3 +289,22 @@ func TestKindString(t *testing.T) {
 	assert.Equal(t, "Kind(99)", Kind(99).String())
 	assert.Equal(t, "delay-1s", Fault{Kind: Delay, Delay: time.Second}.String())
 }
+
+// TestFaultOneTransport: a fault limited to UDP drops datagrams while TCP
+// passes, and the other way round; the proxy counts each transport.
+func TestFaultOneTransport(t *testing.T) {
+	p := start(t, Fault{Kind: Drop, Transport: "udp"})
+	assert.Empty(t, udpExchange(t, p))
+	got, err := tcpExchange(t, p, 5*time.Second)
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.Equal(t, frame(reply()), got)
+	assert.EqualValues(t, 1, p.RequestsOver("udp"))
+	assert.EqualValues(t, 1, p.RequestsOver("tcp"))
+
+	p.Set(Fault{Kind: Garbage, Transport: "tcp"})
+	assert.Equal(t, [][]byte{reply()}, udpExchange(t, p))
+	got, _ = tcpExchange(t, p, 5*time.Second)
+	assert.Equal(t, frame(garbage(GarbageSize)), got)
+	assert.EqualValues(t, 4, p.Requests())
+	assert.Equal(t, "drop-udp-only", Fault{Kind: Drop, Transport: "udp"}.String())
+}

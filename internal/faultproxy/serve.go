@@ -20,19 +20,21 @@ func (p *Proxy) serveUDP() {
 			}
 			continue // a stray ICMP error on an unconnected socket
 		}
-		p.received()
-		f := *p.fault.Load()
+		gate := p.received("udp")
+		f := p.fault.Load().over("udp")
 		if !p.acquire() {
 			continue
 		}
 		req := append([]byte(nil), buf[:n]...)
 		p.wg.Add(1)
-		go p.handleUDP(req, addr, f)
+		go p.handleUDP(req, addr, f, gate)
 	}
 }
 
-// handleUDP answers one datagram according to f.
-func (p *Proxy) handleUDP(req []byte, addr net.Addr, f Fault) {
+// handleUDP answers one datagram according to f; a held reply waits for
+// gate.
+func (p *Proxy) handleUDP(req []byte, addr net.Addr, f Fault,
+	gate <-chan struct{}) {
 	defer p.wg.Done()
 	defer p.release()
 	var out [][]byte
@@ -53,6 +55,9 @@ func (p *Proxy) handleUDP(req []byte, addr net.Addr, f Fault) {
 	if f.Kind == Delay && !p.wait(f.Delay) {
 		return
 	}
+	if f.Kind == Hold && !p.held(gate) {
+		return
+	}
 	for _, b := range out {
 		if _, err := p.udp.WriteTo(b, addr); err != nil {
 			return
@@ -69,7 +74,7 @@ func udpReplies(f Fault, rep []byte) [][]byte {
 		return [][]byte{rep[:len(rep)/2]}
 	case Corrupt:
 		return [][]byte{corrupt(rep)}
-	default: // Pass, Delay
+	default: // Pass, Delay, Hold
 		return [][]byte{rep}
 	}
 }
@@ -106,16 +111,17 @@ func (p *Proxy) handleTCP(conn net.Conn) {
 		if err != nil {
 			return
 		}
-		p.received()
-		if !p.answerTCP(conn, req, *p.fault.Load()) {
+		gate := p.received("tcp")
+		if !p.answerTCP(conn, req, p.fault.Load().over("tcp"), gate) {
 			return
 		}
 	}
 }
 
 // answerTCP answers one request according to f and reports whether the
-// connection may carry another one.
-func (p *Proxy) answerTCP(conn net.Conn, req []byte, f Fault) bool {
+// connection may carry another one; a held reply waits for gate.
+func (p *Proxy) answerTCP(conn net.Conn, req []byte, f Fault,
+	gate <-chan struct{}) bool {
 	switch f.Kind {
 	case Drop:
 		hold(conn)
@@ -143,6 +149,8 @@ func (p *Proxy) answerTCP(conn net.Conn, req []byte, f Fault) bool {
 	switch f.Kind {
 	case Delay:
 		return p.wait(f.Delay) && write(conn, frame(rep))
+	case Hold:
+		return p.held(gate) && write(conn, frame(rep))
 	case Duplicate:
 		return write(conn, append(frame(rep), frame(rep)...))
 	case Truncate:

@@ -242,8 +242,7 @@ func (p *Profile) kdcOptions(l *config.LibDefaults) error {
 			n = int64(uint32(m))
 		}
 		if err != nil {
-			return &ValueError{Path: path, Value: v, kind: ErrBadValue,
-				cause: err}
+			return p.valueError(path, v, ErrBadValue, err)
 		}
 		opts = uint32(n)
 	}
@@ -273,8 +272,7 @@ func (p *Profile) preauthTypes(l *config.LibDefaults) error {
 	for _, w := range enctypeWords(v) {
 		n, err := parseInt(w)
 		if err != nil {
-			return &ValueError{Path: path, Value: v, kind: ErrBadValue,
-				cause: err}
+			return p.valueError(path, v, ErrBadValue, err)
 		}
 		types = append(types, n)
 	}
@@ -285,7 +283,8 @@ func (p *Profile) preauthTypes(l *config.LibDefaults) error {
 // enctypes fills the three enctype lists. As in MIT, the ticket and TGS
 // lists fall back to permitted_enctypes and then to DEFAULT.
 func (p *Profile) enctypes(l *config.LibDefaults) error {
-	permitted, ok := p.Value(libdefaults, "permitted_enctypes")
+	permittedPath := []string{libdefaults, "permitted_enctypes"}
+	permitted, ok := p.Value(permittedPath...)
 	if !ok {
 		permitted = "DEFAULT"
 	}
@@ -302,15 +301,15 @@ func (p *Profile) enctypes(l *config.LibDefaults) error {
 			&l.PermittedEnctypeIDs},
 	}
 	for _, e := range lists {
-		v, ok := p.Value(libdefaults, e.tag)
+		path := []string{libdefaults, e.tag}
+		v, ok := p.Value(path...)
 		if !ok {
-			v = permitted
+			v, path = permitted, permittedPath
 		}
 		*e.words = enctypeWords(v)
 		*e.ids = ParseEnctypes(v, l.AllowWeakCrypto)
 		if len(*e.ids) == 0 {
-			return &ValueError{Path: []string{libdefaults, e.tag},
-				Value: v, kind: ErrNoEnctypes}
+			return p.valueError(path, v, ErrNoEnctypes, nil)
 		}
 	}
 	return nil
@@ -369,4 +368,18 @@ func hostOnly(s string) string {
 		return h
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+}
+
+// KDCTimeout returns how long one exchange with one KDC of realm may take:
+// kdc_timeout in the realm's block of [realms], else in [libdefaults], or
+// 0 when neither sets a positive duration. MIT has no such relation and
+// waits on its own schedule; the name and form are Heimdal's
+// ("kdc_timeout = 3s"). A value that is not a duration is a *ValueError.
+func (p *Profile) KDCTimeout(realm string) (time.Duration, error) {
+	d, err := p.Duration(0, "realms", realm, "kdc_timeout")
+	if err != nil || d > 0 {
+		return d, err
+	}
+	d, err = p.Duration(0, libdefaults, "kdc_timeout")
+	return max(d, 0), err
 }

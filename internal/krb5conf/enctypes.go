@@ -35,19 +35,12 @@ var enctypeNames = map[string]int32{
 	"aes256-sha2":                etypeID.AES256_CTS_HMAC_SHA384_192,
 }
 
-// enctypeFamilies are the family names accepted in enctype lists. "aes",
-// "camellia", "rc4" and "des3" are MIT's; "aes-sha1" and "aes-sha2" are
-// extensions that select the two halves of "aes".
+// enctypeFamilies are MIT 1.20's family names for enctype lists. Other
+// names that look like families ("aes-sha2") are unknown to MIT and, as
+// there, ignored.
 var enctypeFamilies = map[string][]int32{
 	"aes": {
 		etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA1_96,
-		etypeID.AES256_CTS_HMAC_SHA384_192,
-		etypeID.AES128_CTS_HMAC_SHA256_128,
-	},
-	"aes-sha1": {
-		etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA1_96,
-	},
-	"aes-sha2": {
 		etypeID.AES256_CTS_HMAC_SHA384_192,
 		etypeID.AES128_CTS_HMAC_SHA256_128,
 	},
@@ -83,10 +76,10 @@ func IsWeakEnctype(e int32) bool {
 
 // ParseEnctypes resolves an enctype list as MIT's
 // krb5int_parse_enctype_list does: words separated by white space or
-// commas; each an enctype name or alias, a family name (aes, aes-sha1,
-// aes-sha2, camellia, rc4, des3) or DEFAULT, all without regard to case;
-// a leading "-" removes the enctypes from the list built so far and a
-// leading "+" is ignored. Duplicates are dropped, unknown names are
+// commas; each an enctype name or alias, a family name (aes, camellia,
+// rc4, des3) or DEFAULT, all without regard to case; a leading "-"
+// removes the enctypes from the list built so far and a leading "+" adds
+// them, as no sign does. Duplicates are dropped, unknown names are
 // ignored, single DES is never returned (MIT removed it in 1.18), and weak
 // enctypes are dropped unless allowWeak. The result may be empty.
 func ParseEnctypes(s string, allowWeak bool) []int32 {

@@ -100,15 +100,24 @@ type ValueError struct {
 	Path []string
 	// Value is the text that failed to convert.
 	Value string
+	// File and Line say where the value was written; File is empty for
+	// a value that came from no file, such as a built-in default.
+	File string
+	Line int
 
 	kind  error
 	cause error
 }
 
-// Error returns a message naming the relation and the value.
+// Error returns a message naming the file and line, the relation and the
+// value: "krb5conf: FILE:LINE: section.tag = "value": reason".
 func (e *ValueError) Error() string {
-	s := fmt.Sprintf("krb5conf: %s = %q: %s", joinPath(e.Path), e.Value,
-		trimPrefix(e.kind))
+	where := ""
+	if e.File != "" {
+		where = fmt.Sprintf("%s:%d: ", e.File, e.Line)
+	}
+	s := fmt.Sprintf("krb5conf: %s%s = %q: %s", where, joinPath(e.Path),
+		e.Value, trimPrefix(e.kind))
 	if e.cause != nil {
 		s += ": " + e.cause.Error()
 	}

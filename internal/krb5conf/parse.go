@@ -342,7 +342,8 @@ func (p *parser) relation(st *parseState, lineNo int, cp string) error {
 		return nil
 	}
 	if st.discard == 0 {
-		st.cur.addRelation(tag, value, final)
+		st.cur.addRelation(tag, value, final,
+			position{file: st.file, line: lineNo})
 	}
 	return nil
 }

@@ -550,7 +550,12 @@ func TestLoadRealIncludes(t *testing.T) {
 
 func TestPathsFromEnv(t *testing.T) {
 	t.Setenv("KRB5_CONFIG", "/a:/b::/c")
-	assert.Equal(t, []string{"/a", "/b", "", "/c"}, PathsFromEnv())
+	assert.Equal(t, []string{"/a", "/b"}, PathsFromEnv(),
+		"an empty entry ends the list, as in MIT")
+	t.Setenv("KRB5_CONFIG", ":/a")
+	assert.Empty(t, PathsFromEnv())
+	t.Setenv("KRB5_CONFIG", "")
+	assert.Empty(t, PathsFromEnv())
 	require.NoError(t, os.Unsetenv("KRB5_CONFIG"))
 	assert.Equal(t, []string{DefaultPath}, PathsFromEnv())
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -104,13 +105,18 @@ func expandHome(path string) string {
 
 // PathsFromEnv returns the configuration files MIT krb5 reads: the
 // colon-separated list in KRB5_CONFIG if that variable is set, otherwise
-// DefaultPath. Empty entries are kept; they name no file and are skipped
-// by Load.
+// DefaultPath. As in MIT's profile library, an empty entry ends the list:
+// "a::b" names a only, and an empty KRB5_CONFIG names no file.
 func PathsFromEnv() []string {
-	if v, ok := os.LookupEnv("KRB5_CONFIG"); ok {
-		return strings.Split(v, ":")
+	v, ok := os.LookupEnv("KRB5_CONFIG")
+	if !ok {
+		return []string{DefaultPath}
 	}
-	return []string{DefaultPath}
+	paths := strings.Split(v, ":")
+	if i := slices.Index(paths, ""); i >= 0 {
+		paths = paths[:i]
+	}
+	return paths
 }
 
 // LoadEnv loads the files named by PathsFromEnv. Like krb5_init_context,
@@ -174,6 +180,37 @@ func walk(root *node, sections []string) (*node, bool) {
 		final = final || n.final
 	}
 	return n, final
+}
+
+// position returns where the value Value returns for path was written.
+func (p *Profile) position(path ...string) (position, bool) {
+	if p == nil || len(path) < 2 {
+		return position{}, false
+	}
+	sections, tag := path[:len(path)-1], path[len(path)-1]
+	for _, root := range p.files {
+		sec, final := walk(root, sections)
+		if sec != nil {
+			if r := sec.rels[tag]; r != nil && len(r.where) > 0 {
+				return r.where[0], true
+			}
+		}
+		if final {
+			break
+		}
+	}
+	return position{}, false
+}
+
+// valueError reports the value of path that could not be converted,
+// naming the file and line it was written on.
+func (p *Profile) valueError(path []string, value string, kind,
+	cause error) *ValueError {
+	e := &ValueError{Path: path, Value: value, kind: kind, cause: cause}
+	if at, ok := p.position(path...); ok {
+		e.File, e.Line = at.file, at.line
+	}
+	return e
 }
 
 // Value returns the first value of a relation and whether there was one;

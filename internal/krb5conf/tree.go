@@ -16,6 +16,8 @@ type node struct {
 // the order they were read.
 type relation struct {
 	values []string
+	// where holds the position of each value, for error messages.
+	where []position
 	// final is set when any of the values was written "tag* = value".
 	final bool
 }
@@ -40,7 +42,7 @@ func (n *node) addSection(name string) *node {
 
 // addRelation appends a value unless a final relation or final block of
 // the same name is already there (MIT's check_final).
-func (n *node) addRelation(name, value string, final bool) {
+func (n *node) addRelation(name, value string, final bool, at position) {
 	if s, ok := n.subs[name]; ok && s.final {
 		return
 	}
@@ -56,7 +58,15 @@ func (n *node) addRelation(name, value string, final bool) {
 		n.rels[name] = r
 	}
 	r.values = append(r.values, value)
+	r.where = append(r.where, at)
 	if final {
 		r.final = true
 	}
+}
+
+// position is where a value was written: the file, as named to Load or
+// in the include directive, and the 1-based line.
+type position struct {
+	file string
+	line int
 }

@@ -39,7 +39,7 @@ func (p *Profile) boolE(def bool, path ...string) (bool, error) {
 	}
 	b, err := ParseBool(s)
 	if err != nil {
-		return def, &ValueError{Path: path, Value: s, kind: ErrBadValue}
+		return def, p.valueError(path, s, ErrBadValue, nil)
 	}
 	return b, nil
 }
@@ -56,8 +56,7 @@ func (p *Profile) Int(def int, path ...string) (int, error) {
 	}
 	n, err := parseInt(s)
 	if err != nil {
-		return def, &ValueError{Path: path, Value: s, kind: ErrBadValue,
-			cause: err}
+		return def, p.valueError(path, s, ErrBadValue, err)
 	}
 	return n, nil
 }
@@ -83,7 +82,7 @@ func (p *Profile) Duration(def time.Duration,
 	}
 	d, err := ParseDuration(s)
 	if err != nil {
-		return def, &ValueError{Path: path, Value: s, kind: ErrBadValue}
+		return def, p.valueError(path, s, ErrBadValue, nil)
 	}
 	return d, nil
 }

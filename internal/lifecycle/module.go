@@ -57,6 +57,11 @@ type Module struct {
 
 	// leaked counts objects reported as dropped without Close.
 	leaked atomic.Uint64
+
+	// versionsMu guards versions, the series of versions listed in the
+	// module's statistics (see Versions.Show).
+	versionsMu sync.Mutex
+	versions   map[versionLister]struct{}
 }
 
 var (

@@ -11,11 +11,24 @@ type Stats struct {
 	Dependents int            `json:"dependents"`
 	Teardowns  uint64         `json:"teardowns"`
 	Leaked     uint64         `json:"leaked"` // objects dropped without Close
+	// Versions lists the reloadable resources of the module's objects
+	// (keytabs, configurations) that were shown, with the versions of
+	// each still alive and how many users pin each.
+	Versions []VersionsStats `json:"versions,omitempty"`
 }
 
 // Stats returns a snapshot of the module's counters. It walks the live
 // objects to count calls in flight, so it costs time in their number.
 func (m *Module) Stats() Stats {
+	s := m.counters()
+	if v := m.versionStats(); len(v) > 0 {
+		s.Versions = v
+	}
+	return s
+}
+
+// counters is Stats without the versions.
+func (m *Module) counters() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := Stats{

@@ -25,12 +25,19 @@ const (
 
 // kdcConf renders the KDC profile (KRB5_KDC_PROFILE). Every listener is on
 // 127.0.0.1.
-func (r *Realm) kdcConf() string {
+func (r *Realm) kdcConf() string { return r.kdcConfFor(r.KDCPort, "kdc.log") }
+
+// kdcConfFor renders the profile of a KDC of the realm listening on port
+// and logging to the file log in Dir.
+func (r *Realm) kdcConfFor(port int, log string) string {
 	var b strings.Builder
-	kdcAddr := fmt.Sprintf("%s:%d", r.Host, r.KDCPort)
+	kdcAddr := fmt.Sprintf("%s:%d", r.Host, port)
 	fmt.Fprintf(&b, "[kdcdefaults]\n")
 	fmt.Fprintf(&b, "\tkdc_ports = %s\n", kdcAddr)
 	fmt.Fprintf(&b, "\tkdc_tcp_ports = %s\n", kdcAddr)
+	for _, k := range sortedKeys(r.kdcDefaults) {
+		fmt.Fprintf(&b, "\t%s = %s\n", k, r.kdcDefaults[k])
+	}
 	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
 	fmt.Fprintf(&b, "\t\tdatabase_name = %s/principal\n", r.Dir)
 	fmt.Fprintf(&b, "\t\tkey_stash_file = %s/stash\n", r.Dir)
@@ -48,7 +55,7 @@ func (r *Realm) kdcConf() string {
 	}
 	fmt.Fprintf(&b, "\n\t}\n")
 	fmt.Fprintf(&b, "\n[logging]\n")
-	fmt.Fprintf(&b, "\tkdc = FILE:%s/kdc.log\n", r.Dir)
+	fmt.Fprintf(&b, "\tkdc = FILE:%s/%s\n", r.Dir, log)
 	fmt.Fprintf(&b, "\tadmin_server = FILE:%s/kadmind.log\n", r.Dir)
 	fmt.Fprintf(&b, "\tdefault = FILE:%s/krb5lib.log\n", r.Dir)
 	return b.String()
@@ -69,6 +76,10 @@ func (r *Realm) krb5Conf() string {
 	fmt.Fprintf(&b, "\tforwardable = true\n")
 	fmt.Fprintf(&b, "\tticket_lifetime = %s\n", maxLife)
 	fmt.Fprintf(&b, "\trenew_lifetime = %s\n", maxRenewLife)
+	if r.legacyKeys {
+		fmt.Fprintf(&b, "\tallow_rc4 = true\n")
+		fmt.Fprintf(&b, "\tallow_des3 = true\n")
+	}
 	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
 	fmt.Fprintf(&b, "\t\tkdc = %s:%d\n", r.Host, r.KDCPort)
 	if r.KadminPort != 0 {
@@ -79,13 +90,19 @@ func (r *Realm) krb5Conf() string {
 	fmt.Fprintf(&b, "\n[domain_realm]\n")
 	fmt.Fprintf(&b, "\tlocalhost = %s\n", r.Name)
 	fmt.Fprintf(&b, "\t.localhost = %s\n", r.Name)
-	hosts := make([]string, 0, len(r.domainRealm))
-	for h := range r.domainRealm {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	for _, h := range hosts {
+	for _, h := range sortedKeys(r.domainRealm) {
 		fmt.Fprintf(&b, "\t%s = %s\n", h, r.domainRealm[h])
 	}
 	return b.String()
+}
+
+// sortedKeys returns the keys of m in order, so configurations come out
+// the same every run.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

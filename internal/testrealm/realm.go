@@ -42,6 +42,14 @@ type Options struct {
 	// too: a KDC answers a request for a host-based service it does not
 	// hold, whose host maps to another realm, with a referral there.
 	DomainRealm map[string]string
+	// LegacySessionKeys lets the KDC issue rc4-hmac and des3-cbc-sha1
+	// session keys (allow_rc4, allow_des3), which MIT since 1.20.1-2+deb12u4
+	// issues only when told to. A service gets one only when its
+	// session_enctypes string attribute names it.
+	LegacySessionKeys bool
+	// KDCDefaults adds relations to the [kdcdefaults] section of the
+	// KDC's profile, such as kdc_max_dgram_reply_size.
+	KDCDefaults map[string]string
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -85,6 +93,8 @@ type Realm struct {
 
 	log         io.Writer
 	domainRealm map[string]string
+	legacyKeys  bool
+	kdcDefaults map[string]string
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -111,6 +121,8 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 		log:     opts.Log,
 	}
 	r.domainRealm = opts.DomainRealm
+	r.legacyKeys = opts.LegacySessionKeys
+	r.kdcDefaults = opts.KDCDefaults
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}
