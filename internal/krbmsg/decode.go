@@ -61,10 +61,11 @@ func DecodeTicket(b []byte) (messages.Ticket, error) {
 }
 
 // DecodeEncTicketPart decodes a ticket's decrypted part (RFC 4120
-// section 5.3).
+// section 5.3). Here and in the other decoders of decrypted parts, up to
+// 15 zero bytes of block padding may follow the message.
 func DecodeEncTicketPart(b []byte) (messages.EncTicketPart, error) {
 	var p messages.EncTicketPart
-	body, err := only(b, appTag(asnAppTag.EncTicketPart), at("EncTicketPart"))
+	body, err := onlyPadded(b, appTag(asnAppTag.EncTicketPart), at("EncTicketPart"))
 	if err != nil {
 		return p, err
 	}
@@ -92,7 +93,7 @@ func DecodeEncTicketPart(b []byte) (messages.EncTicketPart, error) {
 // section 5.5.1).
 func DecodeAuthenticator(b []byte) (types.Authenticator, error) {
 	var a types.Authenticator
-	body, err := only(b, appTag(asnAppTag.Authenticator), at("Authenticator"))
+	body, err := onlyPadded(b, appTag(asnAppTag.Authenticator), at("Authenticator"))
 	if err != nil {
 		return a, err
 	}
@@ -145,7 +146,7 @@ func DecodeAPRep(b []byte) (messages.APRep, error) {
 // DecodeEncAPRepPart decodes the decrypted part of an AP-REP.
 func DecodeEncAPRepPart(b []byte) (messages.EncAPRepPart, error) {
 	var p messages.EncAPRepPart
-	body, err := only(b, appTag(asnAppTag.EncAPRepPart), at("EncAPRepPart"))
+	body, err := onlyPadded(b, appTag(asnAppTag.EncAPRepPart), at("EncAPRepPart"))
 	if err != nil {
 		return p, err
 	}
@@ -202,9 +203,9 @@ func DecodeEncKDCRepPart(b []byte) (messages.EncKDCRepPart, error) {
 	var body []byte
 	var err error
 	if len(b) > 0 && b[0] == appTag(asnAppTag.EncTGSRepPart) {
-		body, err = only(b, appTag(asnAppTag.EncTGSRepPart), at(name))
+		body, err = onlyPadded(b, appTag(asnAppTag.EncTGSRepPart), at(name))
 	} else {
-		body, err = only(b, appTag(asnAppTag.EncASRepPart), at(name))
+		body, err = onlyPadded(b, appTag(asnAppTag.EncASRepPart), at(name))
 	}
 	if err != nil {
 		return p, err

@@ -135,6 +135,26 @@ func only(b []byte, tag byte, field where) ([]byte, error) {
 	return content, err
 }
 
+// onlyPadded is only for the decrypted part of an encrypted message:
+// enctypes whose cipher works in blocks (des3-cbc-sha1-kd) pad the
+// plaintext with zeros to a whole block, so fewer than a block of zero
+// bytes may follow the element.
+func onlyPadded(b []byte, tag byte, field where) ([]byte, error) {
+	content, rest, err := expect(b, tag, field)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) >= 16 {
+		return nil, malformed(field, "%d bytes after the element", len(rest))
+	}
+	for _, c := range rest {
+		if c != 0 {
+			return nil, malformed(field, "bytes after the element")
+		}
+	}
+	return content, nil
+}
+
 // fields walks the context-tagged fields of a SEQUENCE in order.
 type fields struct {
 	b    []byte

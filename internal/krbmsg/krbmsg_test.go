@@ -343,7 +343,9 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"empty", nil, "truncated element header"},
 		{"truncated", good[:len(good)-1], "only"},
-		{"trailing byte", append(bytes.Clone(good), 0), "after the element"},
+		{"trailing byte", append(bytes.Clone(good), 1), "after the element"},
+		{"a block of padding", append(bytes.Clone(good), make([]byte, 16)...),
+			"16 bytes after the element"},
 		{"wrong application tag", append([]byte{0x61}, good[1:]...), "tag 0x61"},
 		{"indefinite length", []byte{0x62, 0x80, 0, 0}, "indefinite"},
 		{"non-minimal length", []byte{0x62, 0x81, 0x05, 0x30, 0x03, 0xa0, 0x01, 0x00}, "non-minimal"},
@@ -366,6 +368,19 @@ func TestDecodeErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+// Decrypted parts may carry up to a block of zero padding (des3).
+func TestDecodePadding(t *testing.T) {
+	g := newGen(5)
+	auth := g.authenticator()
+	b := append(AppendAuthenticator(nil, &auth), make([]byte, 7)...)
+	got, err := DecodeAuthenticator(b)
+	require.NoError(t, err)
+	assert.Equal(t, auth, got)
+	tkt := g.ticket()
+	_, err = DecodeTicket(append(AppendTicket(nil, &tkt), 0))
+	assert.ErrorIs(t, err, ErrMalformed, "a Ticket is never padded")
 }
 
 // mustReplace replaces the first old in b, which must be there.
