@@ -292,7 +292,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	ks, err := ac.keys.useKey(tkt.SName, tkt.Realm, uint32(tkt.EncPart.KVNO), tkt.EncPart.EType,
 		func(key types.EncryptionKey, _ uint32) error {
 			var err error
-			plain, err = decryptPart(key, tkt.EncPart, keyusage.KDC_REP_TICKET)
+			plain, err = kcrypto.Open(key, keyusage.KDC_REP_TICKET, tkt.EncPart)
 			return err
 		})
 	if err != nil {

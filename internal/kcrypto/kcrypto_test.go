@@ -10,6 +10,7 @@ import (
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -270,4 +271,21 @@ func BenchmarkDeriveAndDecrypt1K(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestSealOpen(t *testing.T) {
+	key := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96,
+		KeyValue: make([]byte, 32)}
+	ed, err := Seal(key, 11, []byte("authenticator"))
+	require.NoError(t, err)
+	assert.Equal(t, key.KeyType, ed.EType)
+	assert.Zero(t, ed.KVNO)
+	plain, err := Open(key, 11, ed)
+	require.NoError(t, err)
+	assert.Equal(t, "authenticator", string(plain))
+	_, err = Open(key, 12, ed)
+	assert.ErrorIs(t, err, ErrIntegrity)
+	g, err := crypto.DecryptEncPart(ed, key, 11)
+	require.NoError(t, err)
+	assert.Equal(t, "authenticator", string(g))
 }
