@@ -21,6 +21,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -298,6 +299,7 @@ func (c *Client) longTermKey(in saltInfo) (*loginKey, error) {
 	if err := checkS2KParams(in.etype, params); err != nil {
 		return nil, err
 	}
+	c.trace(context.Background(), "string-to-key", "enctype", in.etype)
 	var out *loginKey
 	err = c.currentPassword().Use(func(pw []byte) error {
 		k, err := et.StringToKey(string(pw), salt, params)
@@ -377,7 +379,7 @@ func (c *Client) learnOffset(k *messages.KRBError) {
 func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 	key *loginKey) (*ServiceTicket, error) {
 	var asRep messages.ASRep
-	if err := unmarshalSafe("AS-REP", rep, asRep.Unmarshal); err != nil {
+	if err := unmarshalSafe("AS-REP", rep, decodeKDCRep(&asRep.KDCRepFields, false)); err != nil {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 	}
 	etype := asRep.EncPart.EType
@@ -403,7 +405,7 @@ func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 		defer k.wipe()
 		key = k
 	}
-	plain, err := crypto.DecryptEncPart(asRep.EncPart, key.key, keyusage.AS_REP_ENCPART)
+	plain, err := kcrypto.Open(key.key, keyusage.AS_REP_ENCPART, asRep.EncPart)
 	if err != nil {
 		// The usual cause is a wrong password on a principal that does
 		// not require pre-authentication.
@@ -412,7 +414,7 @@ func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 	}
 	defer support.Wipe(plain)
 	var part messages.EncKDCRepPart
-	if err := unmarshalSafe("EncASRepPart", plain, part.Unmarshal); err != nil {
+	if err := unmarshalSafe("EncASRepPart", plain, decodeEncKDCRepPart(&part)); err != nil {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 	}
 	defer support.Wipe(part.Key.KeyValue)

@@ -190,3 +190,18 @@ func traceChild(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.NoError(t, krb5.Shutdown(ctx))
 }
+
+// TestOneStringToKeyPerLogin counts the string-to-key runs of a password
+// login, which the KDC makes a pre-authenticated one: the key derived to
+// answer PREAUTH_REQUIRED also opens the AS-REP.
+func TestOneStringToKeyPerLogin(t *testing.T) {
+	r := testRealm(t)
+	ctx := ctxT(t)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := passwordClient(t, r, krb5.WithLogger(log))
+	require.NoError(t, c.Login(ctx))
+	trace := buf.String()
+	require.Contains(t, trace, "KRB-ERROR", "the KDC asked for pre-authentication")
+	assert.Equal(t, 1, strings.Count(trace, "msg=string-to-key"), trace)
+}

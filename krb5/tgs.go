@@ -17,6 +17,9 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/patype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
+	"github.com/safekrb5/safekrb5/internal/krbmsg"
 )
 
 // renewMargin is how long before its end a cached ticket stops being
@@ -275,10 +278,7 @@ func (c *Client) tgsExchange(ctx context.Context, tgt *ServiceTicket,
 		if err != nil {
 			return nil, err
 		}
-		b, err := req.Marshal()
-		if err != nil {
-			return nil, fmt.Errorf("krb5: TGS exchange: encoding TGS-REQ: %w", err)
-		}
+		b := encodeTGSReq(&req)
 		c.trace(ctx, "TGS-REQ", "server", cacheKey(sname, kdcRealm), "renew", renew)
 		rep, err := c.exchange(ctx, kdcRealm, b)
 		if err != nil {
@@ -342,19 +342,16 @@ func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.
 	if renew {
 		body.RTime = tgt.RenewTill
 	}
-	bodyBytes, err := body.Marshal()
-	if err != nil {
-		return messages.TGSReq{}, fmt.Errorf("krb5: TGS exchange: encoding body: %w", err)
-	}
-	var apReq messages.APReq
+	bodyBytes := krbmsg.AppendKDCReqBody(nil, &body)
+	var ap []byte
 	err = tgt.UseSessionKey(func(key types.EncryptionKey) error {
 		et, err := crypto.GetEtype(key.KeyType)
 		if err != nil {
 			return fmt.Errorf("krb5: TGS exchange: %w", ErrNotSupported.With(
 				fmt.Sprintf("TGT session key enctype %d", key.KeyType), nil))
 		}
-		sum, err := et.GetChecksumHash(key.KeyValue, bodyBytes,
-			keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM)
+		sum, err := kcrypto.Sum(key, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM,
+			bodyBytes)
 		if err != nil {
 			return fmt.Errorf("krb5: TGS exchange: checksum: %w", err)
 		}
@@ -366,15 +363,12 @@ func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.
 			CTime:  now.Truncate(time.Second),
 			Cusec:  now.Nanosecond() / 1000,
 		}
-		apReq, err = messages.NewAPReq(tgt.Ticket, key, auth)
+		ap, err = encodeAPReq(&tgt.Ticket, key, &auth,
+			keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
 		return err
 	})
 	if err != nil {
 		return messages.TGSReq{}, err
-	}
-	ap, err := apReq.Marshal()
-	if err != nil {
-		return messages.TGSReq{}, fmt.Errorf("krb5: TGS exchange: encoding AP-REQ: %w", err)
 	}
 	return messages.TGSReq{KDCReqFields: messages.KDCReqFields{
 		PVNO:    iana.PVNO,
@@ -398,14 +392,13 @@ func (c *Client) wantForwardable(cfg *config.Config) bool {
 func (c *Client) finishTGS(ctx context.Context, rep []byte, req *messages.TGSReq,
 	tgt *ServiceTicket) (*ServiceTicket, error) {
 	var tgsRep messages.TGSRep
-	if err := unmarshalSafe("TGS-REP", rep, tgsRep.Unmarshal); err != nil {
+	if err := unmarshalSafe("TGS-REP", rep, decodeKDCRep(&tgsRep.KDCRepFields, true)); err != nil {
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
 	}
 	var plain []byte
 	err := tgt.UseSessionKey(func(key types.EncryptionKey) error {
 		var err error
-		plain, err = crypto.DecryptEncPart(tgsRep.EncPart, key,
-			keyusage.TGS_REP_ENCPART_SESSION_KEY)
+		plain, err = kcrypto.Open(key, keyusage.TGS_REP_ENCPART_SESSION_KEY, tgsRep.EncPart)
 		return err
 	})
 	if err != nil {
@@ -417,7 +410,7 @@ func (c *Client) finishTGS(ctx context.Context, rep []byte, req *messages.TGSReq
 	}
 	defer clear(plain)
 	var part messages.EncKDCRepPart
-	if err := unmarshalSafe("EncTGSRepPart", plain, part.Unmarshal); err != nil {
+	if err := unmarshalSafe("EncTGSRepPart", plain, decodeEncKDCRepPart(&part)); err != nil {
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
 	}
 	defer clear(part.Key.KeyValue)
