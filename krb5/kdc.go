@@ -1,6 +1,7 @@
 package krb5
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/config"
@@ -287,16 +289,26 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
 	if _, err := conn.Write(req); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
-	buf := make([]byte, maxUDPReply+1)
-	n, err := conn.Read(buf)
+	bp := udpBufs.Get().(*[]byte)
+	defer udpBufs.Put(bp)
+	n, err := conn.Read(*bp)
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	if n > maxUDPReply {
 		return nil, errors.New("UDP reply truncated")
 	}
-	return buf[:n], nil
+	return bytes.Clone((*bp)[:n]), nil
 }
+
+// udpBufs holds buffers for UDP replies. One must hold the largest
+// datagram and one byte more, to tell a full one from a truncated one:
+// too much to allocate, and zero, for every exchange. A reply is copied
+// out of it; what stays behind is ciphertext and public fields.
+var udpBufs = sync.Pool{New: func() any {
+	b := make([]byte, maxUDPReply+1)
+	return &b
+}}
 
 // exchangeTCP sends req with its length prefix and reads one framed
 // reply (RFC 4120 section 7.2.2).
