@@ -352,12 +352,12 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 			return nil, ErrIntegrity
 		}
 	}
-	plain := append([]byte(nil), body...)
+	plain := make([]byte, len(body))
 	b, err := aes.NewCipher(u.ke)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctsDecrypt(b, plain); err != nil {
+	if err := ctsDecrypt(b, plain, body); err != nil {
 		return nil, err
 	}
 	if !k.p.sha2 {
