@@ -29,3 +29,7 @@ demo: deps
 # scripts/bench.sh).
 bench: deps
 	./scripts/bench.sh
+
+# Every fuzz target for FUZZTIME each (default 10s): scripts/fuzz.sh.
+fuzz:
+	./scripts/fuzz.sh

@@ -312,3 +312,19 @@ func BenchmarkOpen64K(b *testing.B) {
 		}
 	}
 }
+
+// gokrb5's des3 decryption indexes past the end of a ciphertext shorter
+// than its checksum, and its CBC panics on one that is not whole blocks;
+// such ciphertexts must fail as integrity errors before reaching it.
+func TestShortCiphertextsOfGokrb5ETypes(t *testing.T) {
+	for _, et := range []int32{etypeID.DES3_CBC_SHA1_KD, etypeID.RC4_HMAC} {
+		k, err := newFuzzKey(et)
+		require.NoError(t, err)
+		for n := range 40 {
+			t.Run(fmt.Sprintf("%d-%d", et, n), func(t *testing.T) {
+				_, err := k.Decrypt(3, make([]byte, n))
+				assert.ErrorIs(t, err, ErrIntegrity)
+			})
+		}
+	}
+}
