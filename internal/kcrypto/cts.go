@@ -32,7 +32,10 @@ func xorBlock(dst, src []byte) {
 // CBC encryption chains every block to the one before, so it runs one
 // block at a time; the chaining XOR is done here, in registers, rather
 // than through cipher.NewCBCEncrypter's call per block.
-func ctsEncrypt(b cipher.Block, buf []byte) {
+//
+// With ek (the round keys of nr rounds, from encryptionKeys) and AES-NI,
+// the chain runs in encryptCBC with the block kept in a register.
+func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
 	const bs = aes.BlockSize
 	n := len(buf)
 	if n == bs {
@@ -46,11 +49,15 @@ func ctsEncrypt(b cipher.Block, buf []byte) {
 		m = bs
 	}
 	full := n - m
-	b.Encrypt(buf[:bs], buf[:bs])
-	for i := bs; i < full; i += bs {
-		blk := buf[i : i+bs]
-		xorBlock(blk, buf[i-bs:i])
-		b.Encrypt(blk, blk)
+	if ek != nil && haveAESDec {
+		encryptCBC(&ek[0], nr, &buf[0], full)
+	} else {
+		b.Encrypt(buf[:bs], buf[:bs])
+		for i := bs; i < full; i += bs {
+			blk := buf[i : i+bs]
+			xorBlock(blk, buf[i-bs:i])
+			b.Encrypt(blk, blk)
+		}
 	}
 	// The last block, padded, chains from the block before it.
 	var last [bs]byte
@@ -69,9 +76,11 @@ func ctsEncrypt(b cipher.Block, buf []byte) {
 //
 // Unlike encryption, CBC decryption has no chain: every block is the
 // decryption of its ciphertext xor the ciphertext before it. The blocks
-// are decrypted one after the other, which the processor overlaps as
-// they do not depend on each other, and the XOR is done in one pass.
-func ctsDecrypt(b cipher.Block, dst, src []byte) error {
+// are decrypted independently and the XOR is done in one pass.
+//
+// With dk (the decryption round keys of nr rounds, from decryptionKeys)
+// and AES-NI, the blocks go through decryptBlocks eight at a time.
+func ctsDecrypt(b cipher.Block, dk []byte, nr int, dst, src []byte) error {
 	const bs = aes.BlockSize
 	n := len(src)
 	if n < bs || len(dst) != n {
@@ -95,8 +104,12 @@ func ctsDecrypt(b cipher.Block, dst, src []byte) error {
 	// P_n is the first m bytes of d xor E_{n-1}.
 	subtle.XORBytes(dst[full:], d[:m], enm1[:m])
 	// Blocks 1 to n-1, with E_{n-1} in its place before the swap.
-	for i := 0; i < full-bs; i += bs {
-		b.Decrypt(dst[i:i+bs], src[i:i+bs])
+	if n := full - bs; n > 0 && dk != nil && haveAESDec {
+		decryptBlocks(&dk[0], nr, &dst[0], &src[0], n)
+	} else {
+		for i := 0; i < full-bs; i += bs {
+			b.Decrypt(dst[i:i+bs], src[i:i+bs])
+		}
 	}
 	b.Decrypt(dst[full-bs:full], enm1[:])
 	subtle.XORBytes(dst[bs:full], dst[bs:full], src[:full-bs])

@@ -67,14 +67,23 @@ func TestCTSVectors(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			buf := unhex(t, tc.plain)
-			ctsEncrypt(b, buf)
+			ctsEncrypt(b, nil, 0, buf)
 			assert.Equal(t, tc.cipher, hex.EncodeToString(buf))
+			ek, enr := encryptionKeys(key)
+			again := unhex(t, tc.plain)
+			ctsEncrypt(b, ek, enr, again)
+			assert.Equal(t, buf, again)
 			out := make([]byte, len(buf))
-			require.NoError(t, ctsDecrypt(b, out, buf))
+			require.NoError(t, ctsDecrypt(b, nil, 0, out, buf))
+			dk, nr := decryptionKeys(key)
+			bulk := make([]byte, len(buf))
+			require.NoError(t, ctsDecrypt(b, dk, nr, bulk, buf))
+			assert.Equal(t, out, bulk)
 			assert.Equal(t, tc.plain, hex.EncodeToString(out))
 		})
 	}
-	assert.ErrorIs(t, ctsDecrypt(b, make([]byte, 15), make([]byte, 15)), errShortCiphertext)
+	assert.ErrorIs(t, ctsDecrypt(b, nil, 0, make([]byte, 15), make([]byte, 15)),
+		errShortCiphertext)
 }
 
 // RFC 8009 appendix A: derived keys for usage 2, encryption with the
@@ -133,7 +142,7 @@ func TestRFC8009Vectors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := NewKey(tc.et, unhex(t, tc.base))
 			require.NoError(t, err)
-			u, err := k.keys(2, true, true, true)
+			u, err := k.keys(2, needKe|needKi|needKc)
 			require.NoError(t, err)
 			assert.Equal(t, tc.kc, hex.EncodeToString(u.kc))
 			assert.Equal(t, tc.ke, hex.EncodeToString(u.ke))
@@ -173,8 +182,12 @@ func TestAgainstGokrb5(t *testing.T) {
 			rand.Read(base)
 			k, err := NewKey(et, base)
 			require.NoError(t, err)
+			sizes := []int{500, 511, 512, 513, 1000, 4099, 65541}
+			for n := 0; n <= 70; n++ {
+				sizes = append(sizes, n)
+			}
 			for _, usage := range []uint32{2, 3, 11, 22, 25} {
-				for n := 0; n <= 70; n++ {
+				for _, n := range sizes {
 					msg := make([]byte, n)
 					rand.Read(msg)
 					ct, err := k.Encrypt([]byte("prefix"), usage, msg[:n/2], msg[n/2:])

@@ -68,6 +68,11 @@ const (
 	kindIntegrity  = 0x55
 )
 
+// minBulk is the message length from which Encrypt and Decrypt make the
+// round key schedules for encryptCBC and decryptBlocks, kept with the
+// usage's keys.
+const minBulk = 512
+
 // ConfounderLen is the random prefix of every encrypted message.
 const ConfounderLen = aes.BlockSize
 
@@ -76,6 +81,8 @@ const ConfounderLen = aes.BlockSize
 type usageKeys struct {
 	usage      uint32
 	ke, ki, kc []byte
+	ek, dk     []byte // Ke's round keys, for encryptCBC and decryptBlocks
+	nr         int    // their number of rounds
 }
 
 // Key is a base key of one enctype and the keys derived from it, made
@@ -133,16 +140,28 @@ func (k *Key) Wipe() {
 		clear(d.ke)
 		clear(d.ki)
 		clear(d.kc)
+		clear(d.ek)
+		clear(d.dk)
 	}
 	k.derived = nil
 	k.wiped = true
 }
 
-// keys returns the derived keys of usage that need lists ("e" for Ke,
-// "i" for Ki, "c" for Kc), deriving what is missing. The slices stay
-// valid until Wipe; callers use them only during one call and Wipe is
-// not called while calls are in flight.
-func (k *Key) keys(usage uint32, ke, ki, kc bool) (*usageKeys, error) {
+// What keys needs of a usage's keys.
+const (
+	needKe       = 1 << iota // the encryption key
+	needKi                   // the integrity key
+	needKc                   // the checksum key
+	needEncSched             // Ke's round keys for encryptCBC
+	needDecSched             // Ke's decryption round keys for decryptBlocks
+)
+
+// keys returns the derived keys of usage, deriving those need asks for
+// that are missing. The slices stay valid until Wipe; callers use them
+// only during one call and Wipe is not called while calls are in
+// flight. The round key schedules are made only where encryptCBC and
+// decryptBlocks run.
+func (k *Key) keys(usage uint32, need int) (*usageKeys, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.wiped {
@@ -160,17 +179,32 @@ func (k *Key) keys(usage uint32, ke, ki, kc bool) (*usageKeys, error) {
 		u = &k.derived[len(k.derived)-1]
 	}
 	var err error
-	if ke && u.ke == nil {
+	if need&(needKe|needEncSched|needDecSched) != 0 && u.ke == nil {
 		u.ke, err = k.derive(usage, kindEncryption, k.p.keyLen)
 	}
-	if err == nil && ki && u.ki == nil {
+	if err == nil && need&needKi != 0 && u.ki == nil {
 		u.ki, err = k.derive(usage, kindIntegrity, k.macKeyLen(k.p.kiLen))
 	}
-	if err == nil && kc && u.kc == nil {
+	if err == nil && need&needKc != 0 && u.kc == nil {
 		u.kc, err = k.derive(usage, kindChecksum, k.macKeyLen(k.p.kcLen))
+	}
+	if err == nil && haveAESDec && need&needEncSched != 0 && u.ek == nil {
+		u.ek, u.nr = encryptionKeys(u.ke)
+	}
+	if err == nil && haveAESDec && need&needDecSched != 0 && u.dk == nil {
+		u.dk, u.nr = decryptionKeys(u.ke)
 	}
 	out := *u // a copy: a later append may move the slice's array
 	return &out, err
+}
+
+// bulk returns sched when a message of n bytes is long enough to be
+// worth a round key schedule, else 0.
+func bulk(n, sched int) int {
+	if n >= minBulk {
+		return sched
+	}
+	return 0
 }
 
 func (k *Key) macKeyLen(sha2Len int) int {
@@ -258,13 +292,13 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	if k.p == nil {
 		return k.encryptGokrb5(dst, usage, parts)
 	}
-	u, err := k.keys(usage, true, true, false)
-	if err != nil {
-		return nil, err
-	}
 	n := len(conf)
 	for _, p := range parts {
 		n += len(p)
+	}
+	u, err := k.keys(usage, needKe|needKi|bulk(n, needEncSched))
+	if err != nil {
+		return nil, err
 	}
 	start := len(dst)
 	dst = grow(dst, n+k.p.macLen)
@@ -276,7 +310,7 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	mac := hmac.New(k.p.hash, u.ki)
 	if k.p.sha2 {
 		// RFC 8009: the tag covers the IV and the ciphertext.
-		if err := k.ctsEncrypt(u.ke, body); err != nil {
+		if err := k.ctsEncrypt(u, body); err != nil {
 			return nil, err
 		}
 		mac.Write(zeroIV[:])
@@ -284,19 +318,19 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	} else {
 		// RFC 3962: the tag covers the plaintext.
 		mac.Write(body)
-		if err := k.ctsEncrypt(u.ke, body); err != nil {
+		if err := k.ctsEncrypt(u, body); err != nil {
 			return nil, err
 		}
 	}
 	return append(dst[:start+n], mac.Sum(nil)[:k.p.macLen]...), nil
 }
 
-func (k *Key) ctsEncrypt(ke, body []byte) error {
-	b, err := aes.NewCipher(ke)
+func (k *Key) ctsEncrypt(u *usageKeys, body []byte) error {
+	b, err := aes.NewCipher(u.ke)
 	if err != nil {
 		return err
 	}
-	ctsEncrypt(b, body)
+	ctsEncrypt(b, u.ek, u.nr, body)
 	return nil
 }
 
@@ -339,7 +373,7 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 	if len(ct) < ConfounderLen+k.p.macLen {
 		return nil, fmt.Errorf("%w: ciphertext of %d bytes", ErrIntegrity, len(ct))
 	}
-	u, err := k.keys(usage, true, true, false)
+	u, err := k.keys(usage, needKe|needKi|bulk(len(ct), needDecSched))
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +391,7 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ctsDecrypt(b, plain, body); err != nil {
+	if err := ctsDecrypt(b, u.dk, u.nr, plain, body); err != nil {
 		return nil, err
 	}
 	if !k.p.sha2 {
@@ -407,7 +441,7 @@ func (k *Key) Checksum(dst []byte, usage uint32, parts ...[]byte) ([]byte, error
 	if k.p == nil {
 		return k.checksumGokrb5(dst, usage, parts)
 	}
-	u, err := k.keys(usage, false, false, true)
+	u, err := k.keys(usage, needKc)
 	if err != nil {
 		return nil, err
 	}
