@@ -110,6 +110,8 @@ var speedTables = map[string][]speedRow{
 		{"service ticket (TGS exchange)", "TGSOurs", "MIT", "TGSMIT", cpu, 1},
 		{"service ticket (TGS exchange)", "TGSOurs", "gokrb5", "TGSGokrb5",
 			cpu, 0},
+		{"service ticket, TGT in a FILE ccache", "TGSOursFileCCache", "MIT",
+			"TGSMIT", cpu, 0},
 	},
 	"http": {
 		{"HTTP Negotiate requests", "HTTPOurs", "gokrb5", "HTTPGokrb5",
