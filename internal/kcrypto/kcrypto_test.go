@@ -3,9 +3,14 @@ package kcrypto
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"testing"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
@@ -340,4 +345,29 @@ func TestShortCiphertextsOfGokrb5ETypes(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A prepared HMAC computes what crypto/hmac computes.
+func TestPreparedHMAC(t *testing.T) {
+	for _, h := range []func() hash.Hash{sha1.New, sha256.New, sha512.New384} {
+		for _, n := range []int{16, 24, 32, 64} {
+			key := make([]byte, n)
+			rand.Read(key)
+			p := prepareHMAC(h, key)
+			require.NotNil(t, p)
+			for _, size := range []int{0, 1, 63, 64, 65, 1000} {
+				msg := make([]byte, size)
+				rand.Read(msg)
+				want := hmac.New(h, key)
+				want.Write(msg)
+				got := p.start()
+				got.Write(msg[:size/2])
+				got.Write(msg[size/2:])
+				assert.Equal(t, want.Sum(nil), got.Sum(nil))
+			}
+			p.wipe()
+			assert.Equal(t, make([]byte, len(p.inner)), p.inner)
+		}
+	}
+	assert.Nil(t, prepareHMAC(sha1.New, make([]byte, 65)), "a key longer than a block")
 }

@@ -83,6 +83,11 @@ type usageKeys struct {
 	ke, ki, kc []byte
 	ek, dk     []byte // Ke's round keys, for encryptCBC and decryptBlocks
 	nr         int    // their number of rounds
+
+	// hi and hc are HMACs keyed with Ki and Kc with their pads hashed,
+	// made on a usage's second use.
+	hi, hc *preparedMAC
+	uses   int
 }
 
 // Key is a base key of one enctype and the keys derived from it, made
@@ -142,6 +147,8 @@ func (k *Key) Wipe() {
 		clear(d.kc)
 		clear(d.ek)
 		clear(d.dk)
+		d.hi.wipe()
+		d.hc.wipe()
 	}
 	k.derived = nil
 	k.wiped = true
@@ -161,11 +168,11 @@ const (
 // only during one call and Wipe is not called while calls are in
 // flight. The round key schedules are made only where encryptCBC and
 // decryptBlocks run.
-func (k *Key) keys(usage uint32, need int) (*usageKeys, error) {
+func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.wiped {
-		return nil, ErrWiped
+		return usageKeys{}, ErrWiped
 	}
 	var u *usageKeys
 	for i := range k.derived {
@@ -188,14 +195,44 @@ func (k *Key) keys(usage uint32, need int) (*usageKeys, error) {
 	if err == nil && need&needKc != 0 && u.kc == nil {
 		u.kc, err = k.derive(usage, kindChecksum, k.macKeyLen(k.p.kcLen))
 	}
+	if u.uses++; err == nil && u.uses > 1 {
+		if need&needKi != 0 && u.hi == nil {
+			u.hi = k.prepareMAC(u.ki)
+		}
+		if need&needKc != 0 && u.hc == nil {
+			u.hc = k.prepareMAC(u.kc)
+		}
+	}
 	if err == nil && haveAESDec && need&needEncSched != 0 && u.ek == nil {
 		u.ek, u.nr = encryptionKeys(u.ke)
 	}
 	if err == nil && haveAESDec && need&needDecSched != 0 && u.dk == nil {
 		u.dk, u.nr = decryptionKeys(u.ke)
 	}
-	out := *u // a copy: a later append may move the slice's array
-	return &out, err
+	return *u, err // a copy: a later append may move the slice's array
+}
+
+// prepareMAC returns key's HMAC with its pads hashed, or nil when the
+// hash cannot save its state.
+func (k *Key) prepareMAC(key []byte) *preparedMAC {
+	return prepareHMAC(k.p.hash, key)
+}
+
+// mac returns an HMAC keyed with key for one message, from the prepared
+// one when there is one.
+func (k *Key) mac(prepared *preparedMAC, key []byte) macWriter {
+	if m := prepared.start(); m != nil {
+		return m
+	}
+	return hmac.New(k.p.hash, key)
+}
+
+// tag returns mac's truncated sum, in a buffer of the caller's, and
+// releases mac.
+func (k *Key) tag(mac macWriter, buf *[64]byte) []byte {
+	sum := mac.Sum(buf[:0])[:k.p.macLen]
+	release(mac)
+	return sum
 }
 
 // bulk returns sched when a message of n bytes is long enough to be
@@ -307,10 +344,10 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	for _, p := range parts {
 		off += copy(body[off:], p)
 	}
-	mac := hmac.New(k.p.hash, u.ki)
+	mac := k.mac(u.hi, u.ki)
 	if k.p.sha2 {
 		// RFC 8009: the tag covers the IV and the ciphertext.
-		if err := k.ctsEncrypt(u, body); err != nil {
+		if err := k.ctsEncrypt(&u, body); err != nil {
 			return nil, err
 		}
 		mac.Write(zeroIV[:])
@@ -318,11 +355,12 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	} else {
 		// RFC 3962: the tag covers the plaintext.
 		mac.Write(body)
-		if err := k.ctsEncrypt(u, body); err != nil {
+		if err := k.ctsEncrypt(&u, body); err != nil {
 			return nil, err
 		}
 	}
-	return append(dst[:start+n], mac.Sum(nil)[:k.p.macLen]...), nil
+	var sum [64]byte
+	return append(dst[:start+n], k.tag(mac, &sum)...), nil
 }
 
 func (k *Key) ctsEncrypt(u *usageKeys, body []byte) error {
@@ -378,11 +416,12 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 		return nil, err
 	}
 	body, tag := ct[:len(ct)-k.p.macLen], ct[len(ct)-k.p.macLen:]
-	mac := hmac.New(k.p.hash, u.ki)
+	mac := k.mac(u.hi, u.ki)
 	if k.p.sha2 {
 		mac.Write(zeroIV[:])
 		mac.Write(body)
-		if !hmac.Equal(mac.Sum(nil)[:k.p.macLen], tag) {
+		var sum [64]byte
+		if !hmac.Equal(k.tag(mac, &sum), tag) {
 			return nil, ErrIntegrity
 		}
 	}
@@ -396,7 +435,8 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 	}
 	if !k.p.sha2 {
 		mac.Write(plain)
-		if !hmac.Equal(mac.Sum(nil)[:k.p.macLen], tag) {
+		var sum [64]byte
+		if !hmac.Equal(k.tag(mac, &sum), tag) {
 			clear(plain)
 			return nil, ErrIntegrity
 		}
@@ -445,11 +485,12 @@ func (k *Key) Checksum(dst []byte, usage uint32, parts ...[]byte) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(k.p.hash, u.kc)
+	mac := k.mac(u.hc, u.kc)
 	for _, p := range parts {
 		mac.Write(p)
 	}
-	return append(dst, mac.Sum(nil)[:k.p.macLen]...), nil
+	var sum [64]byte
+	return append(dst, k.tag(mac, &sum)...), nil
 }
 
 func (k *Key) checksumGokrb5(dst []byte, usage uint32, parts [][]byte) ([]byte, error) {
