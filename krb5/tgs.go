@@ -18,7 +18,6 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/krbmsg"
 )
 
@@ -350,7 +349,7 @@ func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.
 			return fmt.Errorf("krb5: TGS exchange: %w", ErrNotSupported.With(
 				fmt.Sprintf("TGT session key enctype %d", key.KeyType), nil))
 		}
-		sum, err := kcrypto.Sum(key, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM,
+		sum, err := tgt.checksum(keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM,
 			bodyBytes)
 		if err != nil {
 			return fmt.Errorf("krb5: TGS exchange: checksum: %w", err)
@@ -363,8 +362,7 @@ func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.
 			CTime:  now.Truncate(time.Second),
 			Cusec:  now.Nanosecond() / 1000,
 		}
-		ap, err = encodeAPReq(&tgt.Ticket, key, &auth,
-			keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
+		ap, err = encodeAPReq(tgt, &auth, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
 		return err
 	})
 	if err != nil {
@@ -395,12 +393,7 @@ func (c *Client) finishTGS(ctx context.Context, rep []byte, req *messages.TGSReq
 	if err := unmarshalSafe("TGS-REP", rep, decodeKDCRep(&tgsRep.KDCRepFields, true)); err != nil {
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
 	}
-	var plain []byte
-	err := tgt.UseSessionKey(func(key types.EncryptionKey) error {
-		var err error
-		plain, err = kcrypto.Open(key, keyusage.TGS_REP_ENCPART_SESSION_KEY, tgsRep.EncPart)
-		return err
-	})
+	plain, err := tgt.open(keyusage.TGS_REP_ENCPART_SESSION_KEY, tgsRep.EncPart)
 	if err != nil {
 		if lifecycleErr(err) {
 			return nil, err

@@ -1,6 +1,7 @@
 package krb5
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
@@ -8,6 +9,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -32,6 +34,9 @@ type ServiceTicket struct {
 	KeyType int32
 
 	key *support.Secret
+	// ck is the session key for kcrypto, with the keys derived from it,
+	// made on first use (useCrypto) and wiped by destroy.
+	ck atomic.Pointer[kcrypto.Key]
 }
 
 // UseSessionKey calls f with the session key. The key's bytes are valid
@@ -79,6 +84,11 @@ func (t *ServiceTicket) valid(now time.Time, margin time.Duration) bool {
 func (t *ServiceTicket) destroy() {
 	if t != nil && t.key != nil {
 		t.key.Destroy()
+		// Destroy waited for every useCrypto in flight and refuses new
+		// ones: nothing stores ck any more.
+		if k := t.ck.Swap(nil); k != nil {
+			k.Wipe()
+		}
 	}
 }
 

@@ -38,15 +38,70 @@ func encodeTGSReq(req *messages.TGSReq) []byte {
 		krbmsg.AppendKDCReqBody(nil, &req.ReqBody))
 }
 
-// encodeAPReq encodes an AP-REQ carrying tkt and auth, sealed in key
-// under usage, with no AP options.
-func encodeAPReq(tkt *messages.Ticket, key types.EncryptionKey,
-	auth *types.Authenticator, usage uint32) ([]byte, error) {
+// encodeAPReq encodes an AP-REQ carrying tkt, with no AP options, and
+// auth sealed with t's session key under usage.
+func encodeAPReq(t *ServiceTicket, auth *types.Authenticator, usage uint32) ([]byte, error) {
 	plain := krbmsg.AppendAuthenticator(nil, auth)
 	defer clear(plain)
-	ed, err := kcrypto.Seal(key, usage, plain)
+	ed, err := t.seal(usage, plain)
 	if err != nil {
 		return nil, err
 	}
-	return krbmsg.AppendAPReq(nil, types.NewKrbFlags(), tkt, ed), nil
+	return krbmsg.AppendAPReq(nil, types.NewKrbFlags(), &t.Ticket, ed), nil
+}
+
+// useCrypto calls f with the ticket's session key as a kcrypto.Key,
+// which keeps the keys derived for each usage: a TGT derives its
+// checksum, authenticator and reply keys once, not for every TGS
+// exchange. It fails as UseSessionKey does once the ticket is destroyed.
+func (t *ServiceTicket) useCrypto(f func(k *kcrypto.Key) error) error {
+	return t.key.Use(func(b []byte) error {
+		k := t.ck.Load()
+		if k == nil {
+			nk, err := kcrypto.NewKey(t.KeyType, b)
+			if err != nil {
+				return err
+			}
+			if t.ck.CompareAndSwap(nil, nk) {
+				k = nk
+			} else {
+				nk.Wipe()
+				k = t.ck.Load()
+			}
+		}
+		return f(k)
+	})
+}
+
+// seal encrypts plain with the session key under usage.
+func (t *ServiceTicket) seal(usage uint32, plain []byte) (types.EncryptedData, error) {
+	var ed types.EncryptedData
+	err := t.useCrypto(func(k *kcrypto.Key) error {
+		cipher, err := k.Encrypt(nil, usage, plain)
+		ed = types.EncryptedData{EType: t.KeyType, Cipher: cipher}
+		return err
+	})
+	return ed, err
+}
+
+// open decrypts ed with the session key under usage.
+func (t *ServiceTicket) open(usage uint32, ed types.EncryptedData) ([]byte, error) {
+	var plain []byte
+	err := t.useCrypto(func(k *kcrypto.Key) error {
+		var err error
+		plain, err = k.Decrypt(usage, ed.Cipher)
+		return err
+	})
+	return plain, err
+}
+
+// checksum returns the keyed checksum of data with the session key.
+func (t *ServiceTicket) checksum(usage uint32, data []byte) ([]byte, error) {
+	var sum []byte
+	err := t.useCrypto(func(k *kcrypto.Key) error {
+		var err error
+		sum, err = k.Checksum(nil, usage, data)
+		return err
+	})
+	return sum, err
 }

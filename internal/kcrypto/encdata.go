@@ -27,14 +27,3 @@ func Open(key types.EncryptionKey, usage uint32, ed types.EncryptedData) ([]byte
 	defer k.Wipe()
 	return k.Decrypt(usage, ed.Cipher)
 }
-
-// Sum returns the keyed checksum of data with key under usage, of the
-// key's enctype's mandatory checksum type (RFC 3961 section 3).
-func Sum(key types.EncryptionKey, usage uint32, data []byte) ([]byte, error) {
-	k, err := NewKey(key.KeyType, key.KeyValue)
-	if err != nil {
-		return nil, err
-	}
-	defer k.Wipe()
-	return k.Checksum(nil, usage, data)
-}
