@@ -24,14 +24,14 @@ func (e *DecodeError) Error() string {
 // Unwrap returns ErrMalformed.
 func (e *DecodeError) Unwrap() error { return ErrMalformed }
 
-// where names a field for errors: a type and a field of it, joined only
-// when an error is built, so that decoding a good message builds no
-// strings.
-type where struct{ outer, typ, field string }
+// where names a field for errors: a field of a type, possibly inside a
+// field of an outer type. The parts are joined only when an error is
+// built, so that decoding a good message builds no strings.
+type where struct{ outerTyp, outerField, typ, field string }
 
 func (w where) String() string {
 	s := ""
-	for _, p := range []string{w.outer, w.typ, w.field} {
+	for _, p := range []string{w.outerTyp, w.outerField, w.typ, w.field} {
 		if p != "" && s != "" {
 			s += "."
 		}
@@ -42,9 +42,10 @@ func (w where) String() string {
 
 func at(typ string) where { return where{typ: typ} }
 
+// in names field within w. Beyond two levels the outermost is dropped.
 func in(w where, field string) where {
 	if w.field != "" {
-		w.outer, w.typ = w.String(), ""
+		return where{outerTyp: w.typ, outerField: w.field, field: field}
 	}
 	w.field = field
 	return w
