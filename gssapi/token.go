@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
+
+	"github.com/safekrb5/safekrb5/internal/krbmsg"
 )
 
 // Mechanism OIDs.
@@ -77,18 +79,7 @@ func derHeader(b []byte) (tag byte, content, rest []byte, err error) {
 }
 
 // appendDERLength appends a DER definite length.
-func appendDERLength(b []byte, n int) []byte {
-	switch {
-	case n < 0x80:
-		return append(b, byte(n))
-	case n < 0x100:
-		return append(b, 0x81, byte(n))
-	case n < 0x10000:
-		return append(b, 0x82, byte(n>>8), byte(n))
-	default:
-		return append(b, 0x83, byte(n>>16), byte(n>>8), byte(n))
-	}
-}
+func appendDERLength(b []byte, n int) []byte { return krbmsg.AppendLength(b, n) }
 
 // wrapGSS frames an inner token with its mechanism OID (RFC 2743 section
 // 3.1): [APPLICATION 0] { OID, inner }.

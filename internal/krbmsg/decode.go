@@ -252,11 +252,8 @@ func decodeEncryptedData(b []byte, field where) (types.EncryptedData, error) {
 // principal reads a PrincipalName field.
 func (f *fields) principal(n int, what string, need bool) types.PrincipalName {
 	var p types.PrincipalName
-	inner, ok := f.field(n, what)
+	inner, ok := f.maybe(n, what, need)
 	if !ok {
-		if need && f.err == nil {
-			f.err = malformed(in(f.name, what), "missing")
-		}
 		return p
 	}
 	g := sequence(inner, at("PrincipalName"))
@@ -275,11 +272,8 @@ func (f *fields) principal(n int, what string, need bool) types.PrincipalName {
 // key reads an EncryptionKey field.
 func (f *fields) key(n int, what string, need bool) types.EncryptionKey {
 	var k types.EncryptionKey
-	inner, ok := f.field(n, what)
+	inner, ok := f.maybe(n, what, need)
 	if !ok {
-		if need && f.err == nil {
-			f.err = malformed(in(f.name, what), "missing")
-		}
 		return k
 	}
 	g := sequence(inner, at("EncryptionKey"))

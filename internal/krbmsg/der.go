@@ -191,11 +191,17 @@ func (f *fields) field(n int, what string) (inner []byte, ok bool) {
 
 // need is field for a field that must be there.
 func (f *fields) need(n int, what string) []byte {
+	inner, _ := f.maybe(n, what, true)
+	return inner
+}
+
+// maybe is field for a field that must be there when required is set.
+func (f *fields) maybe(n int, what string, required bool) ([]byte, bool) {
 	inner, ok := f.field(n, what)
-	if !ok && f.err == nil {
+	if !ok && required && f.err == nil {
 		f.err = malformed(in(f.name, what), "missing")
 	}
-	return inner
+	return inner, ok
 }
 
 // done skips trailing fields with tags above the last one read (later
@@ -217,11 +223,8 @@ func (f *fields) done() error {
 // Primitive decoders. Each takes the element inside an EXPLICIT tag.
 
 func (f *fields) int64(n int, what string, need bool) int64 {
-	inner, ok := f.field(n, what)
+	inner, ok := f.maybe(n, what, need)
 	if !ok {
-		if need && f.err == nil {
-			f.err = malformed(in(f.name, what), "missing")
-		}
 		return 0
 	}
 	v, err := parseInt(inner, in(f.name, what))
@@ -270,11 +273,8 @@ func (f *fields) uint32(n int, what string, need bool) int64 {
 }
 
 func (f *fields) octets(n int, what string, need bool) []byte {
-	inner, ok := f.field(n, what)
+	inner, ok := f.maybe(n, what, need)
 	if !ok {
-		if need && f.err == nil {
-			f.err = malformed(in(f.name, what), "missing")
-		}
 		return nil
 	}
 	c, err := only(inner, tagOctetString, in(f.name, what))
@@ -303,11 +303,8 @@ func parseString(b []byte, field where) (string, error) {
 }
 
 func (f *fields) time(n int, what string, need bool) time.Time {
-	inner, ok := f.field(n, what)
+	inner, ok := f.maybe(n, what, need)
 	if !ok {
-		if need && f.err == nil {
-			f.err = malformed(in(f.name, what), "missing")
-		}
 		return time.Time{}
 	}
 	t, err := parseTime(inner, in(f.name, what))

@@ -43,11 +43,12 @@ func end(b []byte, start int) []byte {
 // appendPrimitive appends a primitive element with known content.
 func appendPrimitive(b []byte, tag byte, content []byte) []byte {
 	b = append(b, tag)
-	b = appendLength(b, len(content))
+	b = AppendLength(b, len(content))
 	return append(b, content...)
 }
 
-func appendLength(b []byte, n int) []byte {
+// AppendLength appends a DER definite length.
+func AppendLength(b []byte, n int) []byte {
 	switch {
 	case n < 0x80:
 		return append(b, byte(n))
@@ -89,7 +90,7 @@ func octetsField(b []byte, n int, v []byte) []byte {
 func stringField(b []byte, n int, v string) []byte {
 	b, s := begin(b, ctxTag(n))
 	b = append(b, tagGeneralString)
-	b = appendLength(b, len(v))
+	b = AppendLength(b, len(v))
 	return end(append(b, v...), s)
 }
 
@@ -104,7 +105,7 @@ func bitsField(b []byte, n int, v asn1.BitString) []byte {
 	b, s := begin(b, ctxTag(n))
 	nb := (v.BitLength + 7) / 8
 	b = append(b, tagBitString)
-	b = appendLength(b, 1+nb)
+	b = AppendLength(b, 1+nb)
 	b = append(b, byte(8*nb-v.BitLength))
 	b = append(b, v.Bytes[:min(nb, len(v.Bytes))]...)
 	for i := len(v.Bytes); i < nb; i++ {
@@ -121,7 +122,7 @@ func principalField(b []byte, n int, p types.PrincipalName) []byte {
 	b, l := begin(b, tagSequence)
 	for _, c := range p.NameString {
 		b = append(b, tagGeneralString)
-		b = appendLength(b, len(c))
+		b = AppendLength(b, len(c))
 		b = append(b, c...)
 	}
 	return end(end(end(end(b, l), f), q), s)
@@ -141,18 +142,21 @@ func encryptedDataField(b []byte, n int, ed types.EncryptedData) []byte {
 	return end(appendEncryptedData(b, ed), s)
 }
 
-func keyField(b []byte, n int, k types.EncryptionKey) []byte {
+// intOctetsField appends [n] SEQUENCE { [0] INTEGER t, [1] OCTET STRING
+// v }, the shape of EncryptionKey and Checksum.
+func intOctetsField(b []byte, n int, t int32, v []byte) []byte {
 	b, s := begin(b, ctxTag(n))
 	b, q := begin(b, tagSequence)
-	b = intField(b, 0, int64(k.KeyType))
-	return end(end(octetsField(b, 1, k.KeyValue), q), s)
+	b = intField(b, 0, int64(t))
+	return end(end(octetsField(b, 1, v), q), s)
+}
+
+func keyField(b []byte, n int, k types.EncryptionKey) []byte {
+	return intOctetsField(b, n, k.KeyType, k.KeyValue)
 }
 
 func checksumField(b []byte, n int, c types.Checksum) []byte {
-	b, s := begin(b, ctxTag(n))
-	b, q := begin(b, tagSequence)
-	b = intField(b, 0, int64(c.CksumType))
-	return end(end(octetsField(b, 1, c.Checksum), q), s)
+	return intOctetsField(b, n, c.CksumType, c.Checksum)
 }
 
 func authzDataField(b []byte, n int, ad types.AuthorizationData) []byte {
