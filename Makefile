@@ -5,7 +5,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-.PHONY: all deps build vet test demo bench fuzz
+.PHONY: all deps build vet test demo demo-ad bench fuzz
 
 all: build
 
@@ -23,6 +23,11 @@ test: deps vet
 
 demo: deps
 	$(GO) run ./cmd/safekrb5 demo
+
+# The same against a Samba Active Directory domain controller, showing the
+# PAC; provisioning the domain needs root.
+demo-ad: deps
+	$(GO) run ./cmd/safekrb5 demo -kdc ad
 
 # Every benchmark in interleaved rounds against gokrb5 and MIT krb5; writes
 # BENCHMARKS.md and BENCHMARKS.svg. ROUNDS, PEER_N and SLOW_N tune it (see

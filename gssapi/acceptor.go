@@ -58,6 +58,7 @@ type AcceptorCredential struct {
 	clock  support.Clock
 	skew   time.Duration
 	replay *replayCache
+	pac    pacSettings // how PACs are checked (pac.go)
 	stop   context.CancelFunc
 	done   chan struct{}
 }
@@ -74,6 +75,7 @@ type acceptorSettings struct {
 	watch     time.Duration
 	signal    <-chan os.Signal
 	notify    func(error)
+	pac       pacSettings
 }
 
 // WithPrincipal restricts the credential to tickets for one service
@@ -135,7 +137,7 @@ func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCre
 	}
 	ac := &AcceptorCredential{clock: s.clock, skew: s.skew,
 		replay: newReplayCache(s.capacity), watch: s.watch,
-		signal: s.signal, notify: s.notify}
+		signal: s.signal, notify: s.notify, pac: s.pac}
 	ac.keys.clock, ac.keys.grace = s.clock, s.grace
 	ac.keys.eager = s.watch > 0
 	if s.principal != "" {
@@ -239,6 +241,7 @@ type accepted struct {
 	cusec       int
 	seq         int64
 	keys        *keyVersion         // the key set the ticket decrypted with, pinned
+	ticketKey   ticketKey           // which of its keys, for the PAC
 	sessionKey  types.EncryptionKey // wiped by the caller
 	skey        *kcrypto.Key        // the session key for encryption, wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
@@ -289,10 +292,12 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 			"ticket is for %s@%s", tkt.SName.PrincipalNameString(), tkt.Realm), nil)
 	}
 	var plain []byte
+	var tk ticketKey
 	ks, err := ac.keys.useKey(tkt.SName, tkt.Realm, uint32(tkt.EncPart.KVNO), tkt.EncPart.EType,
-		func(key types.EncryptionKey, _ uint32) error {
+		func(key types.EncryptionKey, kvno uint32) error {
 			var err error
 			plain, err = kcrypto.Open(key, keyusage.KDC_REP_TICKET, tkt.EncPart)
+			tk = ticketKey{kvno: kvno, etype: key.KeyType}
 			return err
 		})
 	if err != nil {
@@ -314,6 +319,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	}
 	out := &accepted{
 		keys:        ks,
+		ticketKey:   tk,
 		client:      part.CName,
 		clientRealm: part.CRealm,
 		server:      tkt.SName,

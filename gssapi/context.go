@@ -33,8 +33,14 @@ type SecurityContext struct {
 	ClientRealm string
 	Server      types.PrincipalName
 	ServerRealm string
-	// Flags are the GSS flags the initiator asked for and, on the
-	// initiator's side, the ones it got.
+	// Flags are the GSS flags of the context (RFC 2744 section 5.19).
+	// On the initiator's side they are those it got: what it asked
+	// for, without FlagDeleg (and FlagDelegPolicy) when it delegated
+	// nothing, and with FlagConf and FlagInteg, which a Kerberos
+	// context always offers. On the acceptor's side they are those the
+	// initiator's authenticator carries, with FlagMutual when the
+	// AP-REQ asked for mutual authentication either way and FlagDeleg
+	// only when a credential came with it.
 	Flags uint32
 	// AuthTime and EndTime come from the ticket; the context expires
 	// with it.
@@ -55,6 +61,7 @@ type SecurityContext struct {
 	recvSeq    uint64
 	delegation *support.Secret // KRB-CRED the client delegated, or nil
 	keys       keyPin          // acceptor: the key set of its ticket's key
+	pacInfo    pacState        // acceptor: the PAC, decoded on first use
 
 	// acceptorSubkey says the key is the acceptor's subkey from the
 	// AP-REP, which RFC 4121 section 4.2.2 flags in every token.
@@ -76,12 +83,21 @@ func (sc *SecurityContext) ServerName() string {
 
 // Credentials returns the initiator's identity as gokrb5's
 // credentials.Credentials, the type gokrb5's HTTP handlers put in the
-// request context.
+// request context. When the ticket carries a PAC with logon information
+// that verifies (see PAC), its AD attributes are filled as gokrb5's
+// SPNEGO service fills them: groups, SIDs, names and logon times.
 func (sc *SecurityContext) Credentials() *credentials.Credentials {
+	return sc.credentials(true)
+}
+
+func (sc *SecurityContext) credentials(withPAC bool) *credentials.Credentials {
 	id := credentials.NewFromPrincipalName(sc.Client, sc.ClientRealm)
 	id.SetAuthTime(time.Now().UTC())
 	id.SetAuthenticated(true)
 	id.SetValidUntil(sc.EndTime)
+	if withPAC && !sc.initiator {
+		sc.adCredentials(id)
+	}
 	return id
 }
 
@@ -225,6 +241,10 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		AuthorizationData: a.authzData,
 		recvSeq:           uint64(uint32(a.seq)),
 	}
+	sc.pacInfo.key, sc.pacInfo.settings = a.ticketKey, ac.pac
+	if a.mutual {
+		sc.Flags |= FlagMutual
+	}
 	var out []byte
 	if a.mutual || viaSPNEGO {
 		// An AP-REP the initiator did not ask for (SPNEGO sends one
@@ -255,6 +275,10 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		return nil, nil, err
 	}
 	sc.adoptKeys(a.takeKeys())
+	if err := sc.checkPACOnAccept(); err != nil {
+		sc.Close()
+		return nil, nil, err
+	}
 	return sc, out, nil
 }
 

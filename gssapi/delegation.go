@@ -11,6 +11,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/messages"
@@ -20,6 +21,27 @@ import (
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
 )
+
+// FlagDelegPolicy (GSS_C_DELEG_POLICY_FLAG of MIT and Heimdal) asks
+// Initiate to delegate the TGT only to services the KDC trusts with it:
+// those whose tickets carry the OK-AS-DELEGATE flag (RFC 4120 section
+// 2.8), which realm administrators set on chosen services. FlagDeleg
+// delegates to any service, whatever the flag. A context that delegated
+// through the policy reports both flags; one that did not reports
+// neither.
+const FlagDelegPolicy uint32 = 0x8000
+
+// delegationFlags applies FlagDelegPolicy to the flags an initiator asks
+// for, with the service ticket it will use: the policy becomes FlagDeleg
+// when the ticket is OK-AS-DELEGATE, and goes otherwise.
+func delegationFlags(f uint32, tkt *krb5.ServiceTicket) uint32 {
+	policy := f&FlagDelegPolicy != 0
+	f &^= FlagDelegPolicy
+	if policy && flagSet(tkt.Flags.Bytes, flags.OKAsDelegate) {
+		f |= FlagDeleg | FlagDelegPolicy
+	}
+	return f
+}
 
 // ErrNotDelegated is returned by DelegatedClient when the initiator
 // delegated no credential.

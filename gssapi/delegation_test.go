@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -138,4 +139,63 @@ func TestCurlDelegatesToMiddleware(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "200")
 	assert.Contains(t, string(out), r.UserPrincipal+" -> "+backendSPN+"@"+r.Name)
+}
+
+// TestDelegationPolicy: FlagDelegPolicy delegates only to services whose
+// tickets the KDC marks OK-AS-DELEGATE (kadmin's +ok_as_delegate);
+// FlagDeleg delegates to any. One credential accepts both services,
+// whose keys share a keytab.
+func TestDelegationPolicy(t *testing.T) {
+	r := testRealm(t)
+	c := client(t, r)
+	ctx := ctxT(t)
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	trusted := "HTTP/trusted-" + suffix + ".localhost"
+	untrusted := "HTTP/untrusted-" + suffix + ".localhost"
+	kt := filepath.Join(t.TempDir(), "kt")
+	for _, spn := range []string{trusted, untrusted} {
+		require.NoError(t, r.AddPrincipal(ctx, spn, ""))
+		require.NoError(t, r.ExportKeytab(ctx, spn, kt))
+	}
+	_, err := r.KadminLocal(ctx, "modprinc +ok_as_delegate "+trusted)
+	require.NoError(t, err)
+	keytab, err := krb5.LoadKeytab(kt)
+	require.NoError(t, err)
+	defer keytab.Close()
+	cred, err := gssapi.NewAcceptorCredential(keytab)
+	require.NoError(t, err)
+	defer cred.Close()
+
+	const both = gssapi.FlagDeleg | gssapi.FlagDelegPolicy
+	cases := []struct {
+		name      string
+		spn       string
+		flags     uint32
+		delegated bool
+		want      uint32 // the delegation flags both ends report
+	}{
+		{"policy, OK-AS-DELEGATE", trusted, gssapi.FlagDelegPolicy, true, both},
+		{"policy, not OK-AS-DELEGATE", untrusted, gssapi.FlagDelegPolicy, false, 0},
+		{"deleg, not OK-AS-DELEGATE", untrusted, gssapi.FlagDeleg, true, gssapi.FlagDeleg},
+		{"both, not OK-AS-DELEGATE", untrusted, both, true, gssapi.FlagDeleg},
+		{"none, OK-AS-DELEGATE", trusted, 0, false, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in, tok, err := gssapi.Initiate(ctx, c, tc.spn,
+				gssapi.WithFlags(gssapi.DefaultInitFlags|tc.flags))
+			require.NoError(t, err)
+			defer in.Close()
+			sc, out, err := cred.Accept(tok)
+			require.NoError(t, err)
+			defer sc.Close()
+			assert.Equal(t, tc.spn+"@"+r.Name, sc.ServerName())
+			assert.Equal(t, tc.delegated, sc.Delegated())
+			assert.Equal(t, tc.want, sc.Flags&both, "the acceptor's flags %#x", sc.Flags)
+			isc, err := in.Finish(out)
+			require.NoError(t, err)
+			defer isc.Close()
+			assert.Equal(t, tc.want, isc.Flags&both, "the initiator's flags %#x", isc.Flags)
+		})
+	}
 }

@@ -24,10 +24,21 @@
 //	resp, err := hc.Get("https://www.example.com/")
 //
 // The acceptor checks tickets and authenticators as RFC 4120 section
-// 3.2.3 asks, keeps its own replay cache, and does not interpret the
-// PAC, so tickets from MIT 1.20, whose PAC has no Windows logon
-// information, and tickets without a PAC are accepted alike; the
-// authorization data stays available on the SecurityContext.
+// 3.2.3 asks and keeps its own replay cache. The PAC that Active
+// Directory puts in tickets is decoded and verified when it is first
+// asked for (SecurityContext.PAC, package pac): its server signature
+// with the service key, its client information against the ticket, and
+// its KDC signature when WithKrbtgtKeytab gives the krbtgt keys. The
+// Middleware does so for every request and fills the identity's AD
+// attributes (groups, SIDs, names) as gokrb5's SPNEGO handler does.
+// Tickets without a PAC (Heimdal) and tickets with MIT 1.20's PAC, which
+// has no logon information, are accepted alike; VerifyPAC and
+// RequirePAC make Accept itself check, or demand, the PAC.
+//
+// BUG(safekrb5): the acceptor does not check the addresses a ticket may
+// carry against the initiator's (RFC 4120 section 3.2.3 makes that
+// optional, and MIT checks them only when channel bindings name an IPv4
+// initiator): a ticket issued with addresses is accepted from anywhere.
 //
 // An established SecurityContext protects messages with per-message
 // tokens: Wrap and Unwrap, with or without confidentiality, and MIC and
@@ -37,10 +48,9 @@
 // the older tokens of RFC 1964 section 1.2, with the algorithms of RFC
 // 4757 section 7 for rc4-hmac and MIT's for des3.
 //
-// BUG(safekrb5): contexts whose key is single DES or rc4-hmac-exp, which
-// MIT and Windows no longer issue, have no per-message tokens: Wrap,
-// Unwrap, MIC and VerifyMIC fail with GSS_S_UNAVAILABLE naming the
-// enctype.
+// BUG(safekrb5): a context whose key would be single DES or
+// rc4-hmac-exp, which MIT and Windows no longer issue, is not
+// established: Accept and Finish fail.
 //
 // Contexts can be bound to their channel (RFC 4121 section 4.1.1.2):
 // WithBindings on the initiator, AcceptBindings on the acceptor, and
@@ -80,12 +90,19 @@
 // request, with Finish: a server that asks for a further SPNEGO leg (a
 // mechListMIC exchange it requests) fails the request with an error.
 //
-// BUG(safekrb5): delegation ignores the OK-AS-DELEGATE ticket flag
-// (there is no GSS_C_DELEG_POLICY_FLAG): FlagDeleg forwards the TGT to
-// any service the caller names. The client DelegatedClient returns does
-// not renew the delegated TGT; it works until that TGT expires.
+// FlagDelegPolicy forwards the TGT only to services whose tickets the
+// KDC marks OK-AS-DELEGATE; FlagDeleg forwards it to any.
 //
-// BUG(safekrb5): the PAC is not decoded or verified; callers that need
-// Windows group membership must decode the authorization data
-// themselves.
+// BUG(safekrb5): krb5.conf's enforce_ok_as_delegate is not read: FlagDeleg
+// delegates to any service even when that setting asks to treat it as
+// FlagDelegPolicy; callers that want the policy must ask for it.
+//
+// BUG(safekrb5): the client DelegatedClient returns does not renew the
+// delegated TGT; it works until that TGT expires.
+//
+// BUG(safekrb5): a service that does not hold the krbtgt keys verifies
+// only the PAC's server signature: it cannot tell a PAC made by the KDC
+// from one made by someone holding the service key, and there is no
+// KERB_VERIFY_PAC exchange with a domain controller (MS-APDS section
+// 3.2.5.2) to ask the KDC.
 package gssapi

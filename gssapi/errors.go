@@ -19,6 +19,7 @@ var (
 	ErrMutualFailed    = errortables.ErrMutualFailed
 	errBadMatch        = krb5Err("KRB5KRB_AP_ERR_BADMATCH")
 	errInappropriateCk = krb5Err("KRB5KRB_AP_ERR_INAPP_CKSUM")
+	errWrongPrinc      = krb5Err("KRB5KRB_AP_WRONG_PRINC")
 )
 
 func krb5Err(name string) *errortables.Error {

@@ -1,6 +1,8 @@
 package gssapi_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -49,4 +51,52 @@ func ExampleNewClient() {
 	}
 	defer resp.Body.Close()
 	fmt.Println(resp.Status)
+}
+
+// An initiator negotiates over a connection of its own, sending tokens
+// with send and reading the acceptor's answers with receive, for as
+// many legs as the acceptor asks (RFC 4178), then protects a message.
+func ExampleInitiator_Step() {
+	var (
+		c       *krb5.Client // logged in
+		send    func([]byte) error
+		receive func() ([]byte, error)
+	)
+	ctx := context.Background()
+	spn, err := gssapi.HostBasedService("host@server.example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	in, tok, err := gssapi.Initiate(ctx, c, spn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer in.Close()
+	var sc *gssapi.SecurityContext
+	for sc == nil {
+		if err := send(tok); err != nil {
+			log.Fatal(err)
+		}
+		answer, err := receive()
+		if err != nil {
+			log.Fatal(err)
+		}
+		sc, tok, err = in.Step(answer)
+		if err != nil && !errors.Is(err, gssapi.ErrContinueNeeded) {
+			log.Fatal(err)
+		}
+	}
+	defer sc.Close()
+	if len(tok) > 0 { // our last mechListMIC: the acceptor does not answer it
+		if err := send(tok); err != nil {
+			log.Fatal(err)
+		}
+	}
+	wrapped, err := sc.Wrap([]byte("hello"), true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := send(wrapped); err != nil {
+		log.Fatal(err)
+	}
 }

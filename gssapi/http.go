@@ -14,6 +14,7 @@ import (
 	"github.com/jcmturner/goidentity/v6"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 
+	"github.com/safekrb5/safekrb5/pac"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -29,6 +30,14 @@ type middlewareSettings struct {
 	log             *slog.Logger
 	certs           []*x509.Certificate
 	requireBindings bool
+	noPAC           bool
+}
+
+// WithoutPAC stops the middleware from decoding and verifying PACs, as
+// gokrb5's DecodePAC(false) does: identities then carry no AD
+// attributes, and a ticket whose PAC would not verify is accepted.
+func WithoutPAC() MiddlewareOption {
+	return func(s *middlewareSettings) { s.noPAC = true }
 }
 
 // WithServerCertificates makes the middleware check the channel
@@ -81,7 +90,10 @@ type contextKey struct{}
 // authenticated one reaches the handler with the initiator's identity in
 // its context, both under gokrb5's goidentity key (as a
 // *credentials.Credentials) and through IdentityFromContext, and its
-// response carries the mutual-authentication token. A client that needs
+// response carries the mutual-authentication token. The ticket's PAC,
+// when it has one, is verified (see SecurityContext.PAC) and its logon
+// information fills the identity's AD attributes; a request whose PAC
+// does not verify gets 401, unless WithoutPAC is given. A client that needs
 // more than one leg (SPNEGO with Kerberos not first, RFC 4178) gets 401
 // with the continuation token, and the negotiation is remembered for
 // its connection for a short while. After the credential is closed or
@@ -142,11 +154,21 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 				return
 			}
 			defer sc.Close()
+			if !s.noPAC {
+				if _, err := sc.PAC(); err != nil && !errors.Is(err, pac.ErrNoPAC) {
+					support.Trace(r.Context(), log, "negotiate: PAC rejected",
+						slog.String("client", sc.ClientName()),
+						slog.String("remote", r.RemoteAddr),
+						slog.String("err", err.Error()))
+					challenge(w, nil)
+					return
+				}
+			}
 			if out != nil {
 				w.Header().Set("WWW-Authenticate",
 					"Negotiate "+base64.StdEncoding.EncodeToString(out))
 			}
-			id := sc.Credentials()
+			id := sc.credentials(!s.noPAC)
 			support.Trace(r.Context(), log, "negotiate: accepted",
 				slog.String("client", sc.ClientName()), slog.String("remote", r.RemoteAddr))
 			ctx := context.WithValue(r.Context(), identityKey{}, id)

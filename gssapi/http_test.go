@@ -102,7 +102,14 @@ var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // that clients ask for HTTP/localhost.
 func server(t *testing.T, cred *gssapi.AcceptorCredential) string {
 	t.Helper()
-	srv := httptest.NewServer(gssapi.Middleware(cred)(whoami))
+	return serverWith(t, cred)
+}
+
+// serverWith is server with middleware options.
+func serverWith(t *testing.T, cred *gssapi.AcceptorCredential,
+	opts ...gssapi.MiddlewareOption) string {
+	t.Helper()
+	srv := httptest.NewServer(gssapi.Middleware(cred, opts...)(whoami))
 	t.Cleanup(srv.Close)
 	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 }

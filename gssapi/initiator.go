@@ -80,7 +80,9 @@ func WithInitClock(c support.Clock) InitOption {
 // RawKerberos is given. With FlagMutual, Finish must then check the
 // acceptor's answer. With FlagDeleg and a forwardable TGT, the token
 // carries a forwarded TGT for the acceptor (RFC 4121 section 4.1.1.1);
-// with a TGT that is not forwardable, FlagDeleg is dropped, as MIT does.
+// with FlagDelegPolicy instead, only when the KDC marked the service
+// ticket OK-AS-DELEGATE. With a TGT that is not forwardable, the
+// delegation flags are dropped, as MIT does.
 func Initiate(ctx context.Context, c *krb5.Client, spn string, opts ...InitOption) (*Initiator, []byte, error) {
 	s := initSettings{flags: DefaultInitFlags, clock: support.SystemClock{}}
 	for _, o := range opts {
@@ -93,6 +95,7 @@ func Initiate(ctx context.Context, c *krb5.Client, spn string, opts ...InitOptio
 	if err != nil {
 		return nil, nil, err
 	}
+	s.flags = delegationFlags(s.flags, tkt)
 	var d *delegation
 	if s.flags&FlagDeleg != 0 {
 		part, fwd, ok, err := delegate(ctx, c)
@@ -126,8 +129,9 @@ func InitiateWithTicket(tkt *krb5.ServiceTicket, opts ...InitOption) (*Initiator
 
 func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiator, []byte, error) {
 	if d == nil {
-		s.flags &^= FlagDeleg
+		s.flags &^= FlagDeleg | FlagDelegPolicy
 	}
+	s.flags |= FlagConf | FlagInteg // always there, as MIT reports them
 	seq, err := randomSeq()
 	if err != nil {
 		return nil, nil, err

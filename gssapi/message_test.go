@@ -375,13 +375,16 @@ func TestMessagesLifecycle(t *testing.T) {
 	})
 
 	t.Run("unsupported enctype", func(t *testing.T) {
-		sc, err := newContext(&SecurityContext{Flags: DefaultInitFlags},
-			types.EncryptionKey{KeyType: 3, KeyValue: make([]byte, 8)}, nil)
-		require.NoError(t, err)
-		defer sc.Close()
-		_, err = sc.Wrap([]byte("m"), true)
-		require.Error(t, err)
-		assert.Equal(t, errortables.GSSUnavailable, majorOf(t, err).RoutineError())
+		// A key of an enctype without per-message tokens (single DES,
+		// rc4-hmac-exp) fails the context at once, naming the enctype.
+		for _, kt := range []int32{3, 24} {
+			sc, err := newContext(&SecurityContext{Flags: DefaultInitFlags},
+				types.EncryptionKey{KeyType: kt, KeyValue: make([]byte, 16)}, nil)
+			require.Error(t, err)
+			assert.Nil(t, sc)
+			assert.Contains(t, err.Error(), fmt.Sprintf("enctype %d", kt))
+			assert.Equal(t, errortables.GSSFailure, majorOf(t, err).RoutineError())
+		}
 	})
 }
 

@@ -28,8 +28,14 @@ func FuzzParseSPNEGO(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	chosen, err := (&spnego.NegTokenResp{NegState: 3, SupportedMech: OIDKRB5,
+		ResponseToken: []byte{1}, MechListMIC: []byte{2}}).Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(init)
 	f.Add(resp)
+	f.Add(chosen)
 	f.Add([]byte{0xa1, 0x03, 0x30, 0x01, 0x00})
 	f.Add([]byte{0xa0, 0x04, 0x30, 0x02, 0xa0, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -54,7 +60,7 @@ func sampleCred(tb testing.TB) []byte {
 	require.NoError(tb, err)
 	now := time.Now().UTC().Truncate(time.Second)
 	part, err := asn1.Marshal(encCredPart{TicketInfo: []credInfo{{
-		Key: types.EncryptionKey{KeyType: 18, KeyValue: make([]byte, 32)},
+		Key:    types.EncryptionKey{KeyType: 18, KeyValue: make([]byte, 32)},
 		PRealm: "R", PName: types.NewPrincipalName(1, "alice"),
 		Flags:    asn1.BitString{Bytes: []byte{0x60, 0, 0, 0}, BitLength: 32},
 		AuthTime: now, StartTime: now, EndTime: now.Add(time.Hour),

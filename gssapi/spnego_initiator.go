@@ -303,8 +303,10 @@ func (n *initNegotiation) mics(resp *negRespIn) (*SecurityContext, []byte, error
 		}
 		n.micRcvd, n.micReqd = true, true
 	}
+	// Ours goes out when the negotiation needs it, unless the acceptor
+	// has completed without it, as it may after sending its own.
 	var out []byte
-	if n.micReqd && !n.micSent {
+	if n.micReqd && !n.micSent && resp.state != spnegoCompleted {
 		mic, err := sc.mic(n.mechTypes)
 		if err != nil {
 			return nil, nil, err
@@ -325,7 +327,8 @@ func (n *initNegotiation) mics(resp *negRespIn) (*SecurityContext, []byte, error
 		return nil, out, ErrContinueNeeded
 	case n.micReqd:
 		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, fmt.Sprintf(
-			"the acceptor answered our mechListMIC without its own (state %d)",
+			"the negotiation needs the acceptor's mechListMIC, which its answer "+
+				"(state %d) lacks: the mechanism list may have been tampered with",
 			resp.state), nil)
 	case resp.state != spnegoCompleted:
 		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil, fmt.Sprintf(

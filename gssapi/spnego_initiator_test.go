@@ -169,12 +169,42 @@ func TestSPNEGOInitiatorChecksTheAcceptor(t *testing.T) {
 		require.ErrorIs(t, err, gssapi.ErrContinueNeeded)
 		_, out, err = peer(t, tok)
 		require.NoError(t, err, "the acceptor saw nothing wrong")
-		sc, tok, err := in.Step(out)
-		require.ErrorIs(t, err, gssapi.ErrContinueNeeded,
-			"the initiator waits for the acceptor's MIC")
+		sc, _, err := in.Step(out)
+		require.ErrorIs(t, err, gssapi.ErrDefectiveToken,
+			"the initiator needs the acceptor's MIC")
+		assert.Contains(t, err.Error(), "tampered")
 		assert.Nil(t, sc)
-		_, _, err = peer(t, tok)
-		require.Error(t, err, "and the acceptor has none to give")
+	})
+
+	t.Run("an unasked MIC with accept-completed", func(t *testing.T) {
+		// An acceptor may sign the list though the initiator's first
+		// choice won: the initiator checks the MIC and sends nothing
+		// more, so Finish works. Our acceptor's answer, with a MIC its
+		// context makes added.
+		krbList, err := asn1.Marshal([]asn1.ObjectIdentifier{gssapi.OIDKRB5})
+		require.NoError(t, err)
+		for _, good := range []bool{true, false} {
+			in, tok, err := gssapi.Initiate(ctxT(t), c, "HTTP/localhost")
+			require.NoError(t, err)
+			defer in.Close()
+			sc, out, err := cred.Accept(tok)
+			require.NoError(t, err)
+			defer sc.Close()
+			signed := krbList
+			if !good {
+				signed = []byte("another list")
+			}
+			mic, err := sc.MIC(signed)
+			require.NoError(t, err)
+			isc, err := in.Finish(negRespTok(t, 0, decodeResp(t, out).ResponseToken, mic))
+			if !good {
+				require.ErrorIs(t, err, gssapi.ErrBadMIC)
+				continue
+			}
+			require.NoError(t, err)
+			defer isc.Close()
+			exchange(t, isc, sc)
+		}
 	})
 
 	t.Run("Finish refuses a negotiation of more legs", func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
@@ -76,36 +77,47 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 	if err != nil {
 		return nil, err
 	}
+	fast, err := c.asFAST(ctx, realm)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { fast.wipe() }()
 	var key *loginKey
 	defer func() { key.wipe() }()
-	preauth, skewRetried := false, false
+	preauth, challenge, skewRetried := false, false, false
 	for round := 0; ; round++ {
 		if round > 4+maxReferrals {
 			return nil, fmt.Errorf("krb5: AS exchange: gave up after %d rounds", round)
 		}
-		b, err := req.Marshal()
+		b, err := encodeASReq(&req, fast)
 		if err != nil {
-			return nil, fmt.Errorf("krb5: AS exchange: encoding AS-REQ: %w", err)
+			return nil, err
 		}
-		c.trace(ctx, "AS-REQ", "realm", realm, "preauth", preauth)
+		c.trace(ctx, "AS-REQ", "realm", realm, "preauth", preauth, "fast", fast != nil)
 		rep, err := c.exchange(ctx, realm, b)
 		if err != nil {
 			return nil, err
 		}
 		if !isKRBError(rep) {
-			return c.finishAS(ctx, rep, &req, key)
+			return c.finishASWith(ctx, rep, &req, key,
+				asState{fast: fast, sent: b, challenge: challenge})
 		}
-		kerr, err := parseKRBError(rep)
+		kerr, pas, armored, err := c.asError(rep, fast)
 		if err != nil {
 			return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 		}
-		c.trace(ctx, "KRB-ERROR", "code", kerr.ErrorCode, "realm", realm)
+		c.trace(ctx, "KRB-ERROR", "code", kerr.ErrorCode, "realm", realm, "fast", armored)
 		switch kerr.ErrorCode {
 		case errorcode.KDC_ERR_PREAUTH_REQUIRED:
 			if preauth {
 				return nil, newKDCError("AS exchange", kerr)
 			}
-			info, err := parseETypeInfo(kerr.EData)
+			if fast == nil && fastOnly(pas) {
+				return nil, fmt.Errorf("krb5: AS exchange: %w", ErrFASTRequired.With(
+					"the KDC of "+realm+" offers pre-authentication only inside FAST: "+
+						"armor the login (WithArmorCCache, WithArmor)", nil))
+			}
+			info, err := etypeInfoFromPAData(pas)
 			if err != nil {
 				return nil, fmt.Errorf("krb5: AS exchange: pre-authentication hints: %w", err)
 			}
@@ -113,6 +125,8 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 				return nil, err
 			}
 			preauth = true
+			challenge = fast != nil && (hasPAData(pas, patype.PA_ENCRYPTED_CHALLENGE) ||
+				!hasPAData(pas, patype.PA_ENC_TIMESTAMP))
 		case errorcode.KRB_AP_ERR_SKEW:
 			if skewRetried || kerr.STime.IsZero() {
 				return nil, newKDCError("AS exchange", kerr)
@@ -131,15 +145,58 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 			if sname == nil {
 				req.ReqBody.SName.NameString = []string{"krbtgt", realm}
 			}
+			if fast != nil {
+				fast.wipe()
+				if fast, err = c.asFAST(ctx, realm); err != nil {
+					return nil, err
+				}
+			}
+			pas = nil // a cookie is for the KDC that sent it
 		default:
 			return nil, newKDCError("AS exchange", kerr)
 		}
+		setPAData(&req.PAData, patype.PA_FX_COOKIE, findPAData(pas, patype.PA_FX_COOKIE))
 		if preauth {
-			if err := c.setEncTimestamp(&req, key); err != nil {
+			err = c.setPreauth(&req, key, fast, challenge)
+			if err != nil {
 				return nil, err
 			}
 		}
 	}
+}
+
+// asError decodes a KRB-ERROR answering an AS-REQ and the padata that
+// comes with it: its e-data as METHOD-DATA, or for an armored request the
+// error and padata inside the FAST reply, which armored reports.
+func (c *Client) asError(rep []byte, fast *fastExchange) (_ *messages.KRBError,
+	_ types.PADataSequence, armored bool, _ error) {
+	kerr, err := parseKRBError(rep)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if fast != nil {
+		return fast.unwrapError(kerr)
+	}
+	if kerr.ErrorCode != errorcode.KDC_ERR_PREAUTH_REQUIRED || len(kerr.EData) == 0 {
+		return kerr, methodData(kerr.EData), false, nil
+	}
+	var pas types.PADataSequence
+	if err := unmarshalSafe("METHOD-DATA", kerr.EData, pas.Unmarshal); err != nil {
+		return nil, nil, false, fmt.Errorf("pre-authentication hints: %w", err)
+	}
+	return kerr, pas, false, nil
+}
+
+// encodeASReq encodes req, armored when fast is not nil.
+func encodeASReq(req *messages.ASReq, fast *fastExchange) ([]byte, error) {
+	if fast != nil {
+		return fast.wrapAS(req)
+	}
+	b, err := req.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("krb5: AS exchange: encoding AS-REQ: %w", err)
+	}
+	return b, nil
 }
 
 // newASReq builds an AS-REQ for krbtgt/realm with the client's options,
@@ -159,7 +216,7 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 	if cfg.LibDefaults.Proxiable {
 		types.SetFlag(&opts, flags.Proxiable)
 	}
-	if cfg.LibDefaults.Canonicalize {
+	if c.canonicalize(cfg) {
 		types.SetFlag(&opts, flags.Canonicalize)
 	}
 	lifetime := c.settings.lifetime
@@ -204,12 +261,29 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 			"no enctype that is both configured and available for "+
 				c.PrincipalString(), nil))
 	}
+	// An empty PA-REQ-ENC-PA-REP asks the KDC to sign the request in the
+	// encrypted part of its reply (RFC 6806 section 11), which
+	// finishASWith checks.
 	return messages.ASReq{KDCReqFields: messages.KDCReqFields{
 		PVNO:    iana.PVNO,
 		MsgType: msgtype.KRB_AS_REQ,
-		PAData:  types.PADataSequence{},
+		PAData: types.PADataSequence{
+			{PADataType: patype.PA_REQ_ENC_PA_REP, PADataValue: []byte{}},
+		},
 		ReqBody: body,
 	}}, nil
+}
+
+// canonicalize reports whether AS requests ask the KDC to canonicalize
+// the client's name.
+func (c *Client) canonicalize(cfg *config.Config) bool {
+	if c.settings.enterprise {
+		return true
+	}
+	if c.settings.canonicalize != nil {
+		return *c.settings.canonicalize
+	}
+	return cfg.LibDefaults.Canonicalize
 }
 
 // requestETypes lists the enctypes to ask for: the configured ones, and
@@ -345,29 +419,59 @@ func checkS2KParams(etype int32, params string) error {
 // setEncTimestamp replaces the PA-ENC-TIMESTAMP of req with one for the
 // current (KDC-corrected) time.
 func (c *Client) setEncTimestamp(req *messages.ASReq, key *loginKey) error {
+	b, err := c.encryptedTimestamp(key.key, keyusage.AS_REQ_PA_ENC_TIMESTAMP, key.kvno)
+	if err != nil {
+		return err
+	}
+	setPAData(&req.PAData, patype.PA_ENC_TIMESTAMP, b)
+	return nil
+}
+
+// encryptedTimestamp encodes PA-ENC-TS-ENC for the current time
+// encrypted with key under usage, as an EncryptedData.
+func (c *Client) encryptedTimestamp(key types.EncryptionKey, usage uint32,
+	kvno int) ([]byte, error) {
 	now := c.now().UTC()
 	ts, err := asn1.Marshal(types.PAEncTSEnc{
 		PATimestamp: now.Truncate(time.Second),
 		PAUSec:      now.Nanosecond() / 1000,
 	})
 	if err != nil {
-		return fmt.Errorf("krb5: encoding PA-ENC-TIMESTAMP: %w", err)
+		return nil, fmt.Errorf("krb5: encoding PA-ENC-TS-ENC: %w", err)
 	}
-	ed, err := crypto.GetEncryptedData(ts, key.key, keyusage.AS_REQ_PA_ENC_TIMESTAMP, key.kvno)
+	ed, err := crypto.GetEncryptedData(ts, key, usage, kvno)
 	if err != nil {
-		return fmt.Errorf("krb5: encrypting PA-ENC-TIMESTAMP: %w", err)
+		return nil, fmt.Errorf("krb5: encrypting PA-ENC-TS-ENC: %w", err)
 	}
 	b, err := ed.Marshal()
 	if err != nil {
-		return fmt.Errorf("krb5: encoding PA-ENC-TIMESTAMP: %w", err)
+		return nil, fmt.Errorf("krb5: encoding PA-ENC-TS-ENC: %w", err)
 	}
-	req.PAData = slices.DeleteFunc(req.PAData, func(p types.PAData) bool {
-		return p.PADataType == patype.PA_ENC_TIMESTAMP
+	return b, nil
+}
+
+// setPAData replaces the padata of type t in pas with value, or removes
+// it when value is nil.
+func setPAData(pas *types.PADataSequence, t int32, value []byte) {
+	*pas = slices.DeleteFunc(*pas, func(p types.PAData) bool {
+		return p.PADataType == t
 	})
-	req.PAData = append(req.PAData, types.PAData{
-		PADataType: patype.PA_ENC_TIMESTAMP, PADataValue: b})
+	if value != nil {
+		*pas = append(*pas, types.PAData{PADataType: t, PADataValue: value})
+	}
+}
+
+// findPAData returns the value of the first padata of type t, or nil.
+func findPAData(pas types.PADataSequence, t int32) []byte {
+	for _, p := range pas {
+		if p.PADataType == t {
+			return append([]byte{}, p.PADataValue...)
+		}
+	}
 	return nil
 }
+
+func hasPAData(pas types.PADataSequence, t int32) bool { return findPAData(pas, t) != nil }
 
 // learnOffset records the KDC's clock from a KRB_AP_ERR_SKEW error.
 func (c *Client) learnOffset(k *messages.KRBError) {
@@ -375,12 +479,36 @@ func (c *Client) learnOffset(k *messages.KRBError) {
 	c.offset.Store(int64(kdc.Sub(c.settings.clock.Now())))
 }
 
-// finishAS decodes, decrypts and checks the AS-REP.
+// finishAS decodes, decrypts and checks the AS-REP of an unarmored
+// exchange whose request was not kept.
 func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 	key *loginKey) (*ServiceTicket, error) {
+	return c.finishASWith(ctx, rep, req, key, asState{})
+}
+
+// asState is what checking an AS-REP needs to know of the exchange.
+type asState struct {
+	fast      *fastExchange // nil when not armored
+	sent      []byte        // the last request as sent
+	challenge bool          // the client used encrypted challenge
+}
+
+// finishASWith decodes, decrypts and checks the AS-REP: through FAST
+// when the request was armored (see openASFAST), and against the
+// PA-REQ-ENC-PA-REP checksum of the request when the KDC sent one.
+func (c *Client) finishASWith(ctx context.Context, rep []byte, req *messages.ASReq,
+	key *loginKey, st asState) (*ServiceTicket, error) {
 	var asRep messages.ASRep
 	if err := unmarshalSafe("AS-REP", rep, decodeKDCRep(&asRep.KDCRepFields, false)); err != nil {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
+	}
+	var fresp *fastResponse
+	if st.fast != nil {
+		var err error
+		if fresp, err = st.fast.openASReply(rep, &asRep); err != nil {
+			return nil, fmt.Errorf("krb5: AS exchange: %w", err)
+		}
+		defer fresp.wipe()
 	}
 	etype := asRep.EncPart.EType
 	if key == nil || key.key.KeyType != etype {
@@ -405,7 +533,12 @@ func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 		defer k.wipe()
 		key = k
 	}
-	plain, err := kcrypto.Open(key.key, keyusage.AS_REP_ENCPART, asRep.EncPart)
+	replyKey, err := fresp.replyKey(key.key)
+	if err != nil {
+		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
+	}
+	defer support.Wipe(replyKey.KeyValue)
+	plain, err := kcrypto.Open(replyKey, keyusage.AS_REP_ENCPART, asRep.EncPart)
 	if err != nil {
 		// The usual cause is a wrong password on a principal that does
 		// not require pre-authentication.
@@ -422,6 +555,9 @@ func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
 			"the reply's nonce does not match the request", nil))
 	}
+	if err := c.checkASReply(ctx, &part, replyKey, key.key, fresp, st); err != nil {
+		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
+	}
 	if isTGT(req.ReqBody.SName) {
 		if !isTGT(part.SName) || !isTGT(asRep.Ticket.SName) {
 			return nil, fmt.Errorf("krb5: AS exchange: the reply is for %s, not a TGS",
@@ -432,7 +568,7 @@ func (c *Client) finishAS(ctx context.Context, rep []byte, req *messages.ASReq,
 			"the reply is for "+part.SName.PrincipalNameString()+", not "+
 				req.ReqBody.SName.PrincipalNameString(), nil))
 	}
-	if !c.conf(ctx).LibDefaults.Canonicalize && !samePrincipal(asRep.CName, req.ReqBody.CName) {
+	if !c.canonicalize(c.conf(ctx)) && !samePrincipal(asRep.CName, req.ReqBody.CName) {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", ErrReplyModified.With(
 			"the reply names another client: "+asRep.CName.PrincipalNameString(), nil))
 	}

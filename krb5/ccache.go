@@ -1,8 +1,10 @@
 package krb5
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -193,6 +195,28 @@ func flagsToCache(bs asn1.BitString) uint32 {
 // A MEMORY cache is replaced in this process. name is resolved as in
 // NewFromCCache.
 func (c *Client) WriteCCache(name string) error {
+	return c.withCacheImage(name, writeCCacheName)
+}
+
+// UpdateCCache stores the client's TGT and cached service tickets into
+// the credential cache name, as MIT's kvno does with the ticket it gets:
+// the cache's other entries stay, among them MIT's configuration entries
+// (X-CACHECONF:) and tickets for services the client holds none for,
+// such as cross-realm TGTs; an entry for a service the client holds a
+// ticket for is replaced in its place, and the others are appended. A
+// cache that does not exist is created as WriteCCache creates it; one
+// whose default principal is not the client's is left alone and the call
+// fails with an error matching ErrCCFormat. The file is replaced
+// atomically; a concurrent writer of the same cache may see its update
+// lost, where MIT's tools, which append under a lock, would keep both.
+func (c *Client) UpdateCCache(name string) error {
+	return c.withCacheImage(name, updateCCacheName)
+}
+
+// withCacheImage resolves name and calls f with it and the client's
+// tickets as a cache (see cacheImage), which is wiped afterwards.
+func (c *Client) withCacheImage(name string,
+	f func(n ccName, img *ccachefile.Cache) error) error {
 	if err := c.obj.Enter(); err != nil {
 		return err
 	}
@@ -201,25 +225,82 @@ func (c *Client) WriteCCache(name string) error {
 	if err != nil {
 		return err
 	}
+	img, err := c.cacheImage()
+	if err != nil {
+		return err
+	}
+	defer img.Wipe()
+	return f(n, img)
+}
+
+// updateCCacheName stores the credentials of ours into the cache n names,
+// as UpdateCCache describes.
+func updateCCacheName(n ccName, ours *ccachefile.Cache) error {
+	cc, err := readCCacheName(n)
+	if errors.Is(err, ErrCCNotFound) {
+		return writeCCacheName(n, ours)
+	}
+	if err != nil {
+		return err
+	}
+	defer cc.Wipe()
+	if !cc.DefaultPrincipal.SameName(ours.DefaultPrincipal) {
+		return fmt.Errorf("krb5: %w", ErrCCFormat.With(fmt.Sprintf(
+			"%s holds the tickets of %s, not of %s", n, cc.DefaultPrincipal,
+			ours.DefaultPrincipal), nil))
+	}
+	mergeCredentials(cc, ours)
+	if cc.TimeOffset == nil {
+		cc.TimeOffset = ours.TimeOffset
+	}
+	return writeCCacheName(n, cc)
+}
+
+// mergeCredentials moves the credentials of from into cc: each replaces
+// the entry of cc for the same client and server, whose key is wiped, or
+// is appended. from is left without credentials.
+func mergeCredentials(cc, from *ccachefile.Cache) {
+	for _, cred := range from.Credentials {
+		i := slices.IndexFunc(cc.Credentials, func(old ccachefile.Credential) bool {
+			return !old.IsConfig() && old.Client.SameName(cred.Client) &&
+				old.Server.SameName(cred.Server)
+		})
+		if i < 0 {
+			cc.Credentials = append(cc.Credentials, cred)
+			continue
+		}
+		cc.Credentials[i].Key.Wipe()
+		cc.Credentials[i] = cred
+	}
+	from.Credentials = nil
+}
+
+// cacheImage returns the client's TGT and cached service tickets as a
+// cache, with the KDC time offset if one was learned. The caller wipes
+// it.
+func (c *Client) cacheImage() (*ccachefile.Cache, error) {
 	tickets := c.snapshot()
 	if len(tickets) == 0 {
-		return fmt.Errorf("krb5: %w", ErrCredNotFound.With("no TGT: not logged in", nil))
+		return nil, fmt.Errorf("krb5: %w", ErrCredNotFound.With("no TGT: not logged in", nil))
 	}
+	// The TGT names the client as the KDC knows it, which differs from
+	// the name the client was made with after canonicalization.
+	tgt := tickets[0]
 	cc := &ccachefile.Cache{
-		DefaultPrincipal: cachePrincipal(c.cname, c.realm),
+		DefaultPrincipal: cachePrincipal(tgt.Client, tgt.ClientRealm),
 	}
 	if off := time.Duration(c.offset.Load()); off != 0 {
 		cc.TimeOffset = &off
 	}
-	defer cc.Wipe()
 	for _, t := range tickets {
 		cred, err := credentialFromTicket(t)
 		if err != nil {
-			return err
+			cc.Wipe()
+			return nil, err
 		}
 		cc.Credentials = append(cc.Credentials, cred)
 	}
-	return writeCCacheName(n, cc)
+	return cc, nil
 }
 
 // snapshot returns the TGT followed by the distinct cached tickets.

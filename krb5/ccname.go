@@ -3,6 +3,7 @@ package krb5
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -146,21 +147,30 @@ func parseDirName(rest string) (ccName, error) {
 // member when the file does not exist. A primary file that names
 // something other than a tkt* file in dir is refused.
 func readPrimary(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, primaryFile))
+	f, err := os.Open(filepath.Join(dir, primaryFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return defaultMember, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("krb5: DIR:%s: %w", dir, err)
 	}
+	defer f.Close()
+	// A member name is short; a larger file is refused unread.
+	b, err := io.ReadAll(io.LimitReader(f, maxPrimary+1))
+	if err != nil {
+		return "", fmt.Errorf("krb5: DIR:%s: %w", dir, err)
+	}
 	member := strings.TrimRight(string(b), "\r\n")
-	if len(b) > 256 || !strings.HasPrefix(member, defaultMember) ||
+	if len(b) > maxPrimary || !strings.HasPrefix(member, defaultMember) ||
 		strings.ContainsAny(member, "/\x00\n") {
 		return "", fmt.Errorf("krb5: %w", ErrCCFormat.With(
 			"DIR:"+dir+": the primary file does not name a tkt* member", nil))
 	}
 	return member, nil
 }
+
+// maxPrimary bounds the primary file of a DIR collection.
+const maxPrimary = 256
 
 // prepareDir makes sure a DIR collection exists before a member is
 // written: the directory (mode 0700, as MIT creates it) and, for the

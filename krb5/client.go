@@ -154,6 +154,12 @@ func newClient(username, realm string, cfg *config.Config, opts []Option) (*Clie
 	for _, o := range opts {
 		o(&c.settings)
 	}
+	if c.settings.enterprise {
+		c.cname = types.PrincipalName{
+			NameType:   nametype.KRB_NT_ENTERPRISE,
+			NameString: []string{username},
+		}
+	}
 	c.config = lifecycle.NewVersions[*config.Config](modules.KRB5,
 		"configuration", "client "+c.PrincipalString())
 	c.config.Install(cfg, nil, c.settings.clock.Now())

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/safekrb5/safekrb5/internal/testrealm"
+	"github.com/safekrb5/safekrb5/internal/testsamba"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
@@ -35,6 +36,10 @@ func TestMain(m *testing.M) {
 			println("stopping the test realm:", err.Error())
 			code = 1
 		}
+	}
+	if err := testsamba.RemoveTemplate(); err != nil {
+		println("removing the Samba template:", err.Error())
+		code = 1
 	}
 	os.Exit(code)
 }

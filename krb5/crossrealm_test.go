@@ -147,6 +147,15 @@ func testServerReferral(t *testing.T, a, b *testrealm.Realm) {
 	st, err := c.ServiceTicket(ctx, "HTTP/referral.crossb.test")
 	require.NoError(t, err)
 	assert.Equal(t, "HTTP/referral.crossb.test@"+realmB, st.ServerName())
+
+	// The ticket is cached under the name asked for and under the
+	// name the KDCs gave it: both hit without an exchange.
+	for _, name := range []string{"HTTP/referral.crossb.test",
+		"HTTP/referral.crossb.test@" + realmB} {
+		again, err := c.ServiceTicket(ctx, name)
+		require.NoError(t, err)
+		assert.Same(t, st, again, name)
+	}
 }
 
 // confText renders an MIT krb5.conf naming both realms, for MIT's tools.

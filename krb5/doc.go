@@ -23,11 +23,22 @@
 //	}
 //	tkt, err := c.ServiceTicket(ctx, "HTTP/www.example.com")
 //
+// Active Directory users often log in with their user principal name:
+// the Enterprise option sends it as an enterprise name (RFC 6806), and
+// Canonicalize asks the KDC for the account's canonical name, as kinit
+// -E and -C do.
+//
 // Errors from the KDC are *KDCError values that keep the protocol code,
 // e-text and e-data, and match the package's sentinels with errors.Is.
 // Configuration comes from our own krb5.conf parser (includes, final
 // markers, MIT's enctype names) and is handed to the library as a gokrb5
 // *config.Config, which the library never modifies.
+//
+// A service acts on behalf of users with Client.ImpersonateUser
+// (S4U2Self) and Impersonation.ServiceTicket (S4U2Proxy, constrained and
+// resource-based delegation, MS-SFU). WithArmorCCache and WithArmor armor
+// logins with FAST (RFC 6113), as kinit -T does, which realms that
+// require FAST need; WithFAST armors TGS exchanges.
 //
 // The KDCs of a realm come from its kdc relations or, when there are
 // none and dns_lookup_kdc is on (MIT's default), from DNS SRV records,
@@ -57,6 +68,24 @@
 // records (_kerberos.REALM) that MIT consults first are not, so a realm
 // published with URI records alone is not found.
 //
-// BUG(safekrb5): FAST armoring (RFC 6113), PKINIT, S4U and user-to-user
-// exchanges are not implemented.
+// BUG(safekrb5): PKINIT and user-to-user exchanges are not implemented.
+// Without anonymous PKINIT a FAST login needs an armor TGT from elsewhere:
+// a keytab login (WithArmor) or a credential cache (WithArmorCCache).
+//
+// BUG(safekrb5): FAST pre-authentication is the encrypted challenge, or
+// the encrypted timestamp inside the tunnel where the KDC offers only
+// that; mechanisms of several rounds (OTP, SPAKE) are not implemented, so
+// a KDC that requires them refuses the login. A TGS exchange armored
+// with WithFAST accepts a reply in the clear from a KDC that ignores FAST
+// (Heimdal 7 does), as MIT's library does; an armored AS exchange never
+// does.
+//
+// BUG(safekrb5): S4U works within the service's realm: a user of another
+// realm can be impersonated only by an enterprise name the service's KDC
+// resolves, and S4U2Proxy to a service of another realm (through
+// referrals) fails with ErrNotSupported. S4U2Self by certificate is not
+// implemented, and an Impersonation starts from S4U2Self only: a ticket
+// that a user sent to the service cannot yet serve as evidence for
+// S4U2Proxy. S4U tickets stay in the Impersonation; WriteCCache does not
+// write them.
 package krb5

@@ -38,6 +38,11 @@ var (
 	ErrReplyModified      = errortables.ErrKDCReplyModified
 	ErrMalformedPrincipal = errortables.ErrMalformedPrincipal
 	ErrMutualFailed       = errortables.ErrMutualFailed
+	// ErrBadOption matches KDC_ERR_BADOPTION, which KDCs answer to a
+	// delegation their policy does not allow.
+	ErrBadOption = errortables.ErrBadOption
+	// ErrPolicy matches KDC_ERR_POLICY.
+	ErrPolicy = errortables.ErrPolicy
 	// ErrASN1Parse matches a message from the network or a file that
 	// failed to decode.
 	ErrASN1Parse = asn1ParseError()

@@ -114,9 +114,10 @@ func (c *costs) add(format string, args ...any) {
 // TestKDCFaults sends logins (AS) and service ticket requests (TGS) to the
 // real MIT KDC through a proxy that damages the answers, over UDP and TCP.
 // With the proxy as the realm's only KDC every call returns within its
-// bound with an error naming the fault; with the real KDC listed second,
-// every fault that leaves no usable answer fails over and the call
-// succeeds. A reply that is one whole Kerberos message but fails its
+// bound with an error naming the fault, the proxy being tried over both
+// transports; with the real KDC listed second, every fault that leaves no
+// usable answer fails over and the call succeeds, and the proxy, having
+// failed, is tried last by the calls that follow. A reply that is one whole Kerberos message but fails its
 // checks (Corrupt) is an answer, not a dead KDC, so it is reported rather
 // than failed over, as MIT does. Each case bounds its time at the
 // timeouts it may spend plus faultSlack, and no goroutine is left behind.
@@ -227,7 +228,8 @@ func TestKDCFaults(t *testing.T) {
 
 // runFault logs in and gets a service ticket with the proxy's fault in
 // force: the login through the faulty proxy, and the service ticket
-// request after a clean login (so each exchange meets the fault alone).
+// request after a clean login (so each exchange meets the fault alone,
+// unless a KDC after the proxy answers it first).
 func runFault(t *testing.T, r *testrealm.Realm, f faultproxy.Fault, tcp,
 	failover bool, timeout time.Duration, asErr, tgsErr []error, text string,
 	sum *costs) {

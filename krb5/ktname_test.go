@@ -120,17 +120,8 @@ func TestAddPasswordKeysSalt(t *testing.T) {
 		etype int32
 	}{{7, 17}, {7, 18}, {300, 18}} {
 		t.Run(fmt.Sprintf("kvno %d etype %d", tc.kvno, tc.etype), func(t *testing.T) {
-			var a, b []byte
-			require.NoError(t, ours.UseKey(alice, "EXAMPLE.TEST", tc.kvno, tc.etype,
-				func(k types.EncryptionKey, _ uint32) error {
-					a = append([]byte(nil), k.KeyValue...)
-					return nil
-				}))
-			require.NoError(t, mit.UseKey(alice, "EXAMPLE.TEST", tc.kvno, tc.etype,
-				func(k types.EncryptionKey, _ uint32) error {
-					b = append([]byte(nil), k.KeyValue...)
-					return nil
-				}))
+			a := keyBytes(t, ours, alice, "EXAMPLE.TEST", tc.kvno, tc.etype)
+			b := keyBytes(t, mit, alice, "EXAMPLE.TEST", tc.kvno, tc.etype)
 			assert.True(t, bytes.Equal(a, b), "keys differ")
 		})
 	}
@@ -226,4 +217,68 @@ func TestDefaultKeytabNames(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.Login(ctx))
+}
+
+// TestKeytabRoundTripsThroughMIT: MIT's kadmin.local ktadd appends to a
+// keytab we wrote and we read both its entries and ours; MIT's ktutil
+// reads that keytab (rkt) and writes it anew (wkt), and the copy holds
+// the same entries and keys.
+func TestKeytabRoundTripsThroughMIT(t *testing.T) {
+	r := testRealm(t)
+	ctx := ctxT(t)
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "ours.keytab")
+	_, err := krb5.AddPasswordKeys(ours, krb5.PasswordKeys{
+		Principal: "bob@" + r.Name, KVNO: 300, ETypes: []int32{18, 17},
+		Salt: "OTHERSALTbob"}, "bobpw")
+	require.NoError(t, err)
+	_, err = r.KadminLocal(ctx, "ktadd -norandkey -k "+ours+" "+r.User)
+	require.NoError(t, err)
+
+	kt, err := krb5.LoadKeytab(ours)
+	require.NoError(t, err)
+	defer kt.Close()
+	ps, err := kt.Principals()
+	require.NoError(t, err)
+	assert.Equal(t, []string{r.UserPrincipal, "bob@" + r.Name}, ps)
+	c, err := krb5.NewWithKeytab(r.User, r.Name, kt, realmConfig(t, r),
+		krb5.DisableAutoRenew())
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Login(ctx), "login with the key kadmin appended")
+
+	copied := filepath.Join(dir, "copy.keytab")
+	cmd := r.Command(ctx, "ktutil")
+	cmd.Stdin = strings.NewReader("rkt " + ours + "\nwkt " + copied + "\nquit\n")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "MIT ktutil: %s", out)
+	again, err := krb5.LoadKeytab(copied)
+	require.NoError(t, err)
+	defer again.Close()
+	want, err := kt.Entries()
+	require.NoError(t, err)
+	got, err := again.Entries()
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(got))
+	for i := range want {
+		e := want[i]
+		assert.Equal(t, e.String(), got[i].String())
+		a := keyBytes(t, kt, e.Principal, e.Realm, e.KVNO, e.EType)
+		b := keyBytes(t, again, e.Principal, e.Realm, e.KVNO, e.EType)
+		assert.True(t, bytes.Equal(a, b), "key of %s", e)
+	}
+}
+
+// keyBytes returns a copy of the key kt holds for the principal, kvno and
+// enctype.
+func keyBytes(t *testing.T, kt *krb5.Keytab, p types.PrincipalName,
+	realm string, kvno uint32, etype int32) []byte {
+	t.Helper()
+	var out []byte
+	require.NoError(t, kt.UseKey(p, realm, kvno, etype,
+		func(k types.EncryptionKey, _ uint32) error {
+			out = append([]byte(nil), k.KeyValue...)
+			return nil
+		}))
+	return out
 }

@@ -21,6 +21,10 @@ type settings struct {
 	renewLifetime time.Duration // 0: from the configuration; <0: none
 	forwardable   *bool
 	configReload  *ConfigReload // see WithConfigReload
+	armor         armorSource   // nil: AS exchanges are not armored
+	fast          bool          // TGS exchanges use FAST
+	enterprise    bool          // the user name is an enterprise name
+	canonicalize  *bool         // nil: from the configuration
 }
 
 func defaultSettings() settings {
@@ -75,3 +79,22 @@ func WithRenewableLifetime(d time.Duration) Option {
 // Forwardable asks for forwardable tickets (kinit -f) or not (kinit -F),
 // overriding the configuration.
 func Forwardable(on bool) Option { return func(s *settings) { s.forwardable = &on } }
+
+// Enterprise makes the client's name an enterprise name (RFC 6806
+// section 5), such as the user principal name alice@example.com of an
+// Active Directory account, like kinit -E: it is sent as a single
+// KRB5-NT-ENTERPRISE-PRINCIPAL component with the canonicalize option,
+// and the TGT names the principal the KDC found. The realm the client
+// is made with is where the search starts; the KDC may refer the client
+// to another. Principal and PrincipalString keep returning the name as
+// given; the TGT's Client and ClientRealm name the canonical principal.
+func Enterprise() Option { return func(s *settings) { s.enterprise = true } }
+
+// Canonicalize asks the KDC to canonicalize the client's name (RFC 6806
+// section 4), like kinit -C, overriding the configuration's canonicalize
+// setting: a KDC such as Active Directory then answers a login as
+// "ALICE" with a TGT for "alice". Enterprise names are always
+// canonicalized.
+func Canonicalize(on bool) Option {
+	return func(s *settings) { s.canonicalize = &on }
+}

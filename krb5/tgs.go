@@ -17,8 +17,11 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/patype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+	"golang.org/x/sync/singleflight"
 
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/krbmsg"
+	"github.com/safekrb5/safekrb5/support"
 )
 
 // renewMargin is how long before its end a cached ticket stops being
@@ -48,11 +51,7 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 		c.trace(ctx, "service ticket cache hit", "server", key)
 		return t, nil
 	}
-	// Concurrent misses for one service share one TGS exchange.
-	v, err, _ := c.fetches.Do(key, func() (any, error) {
-		if t := c.cached(key); t != nil {
-			return t, nil
-		}
+	return fetchOnce(&c.fetches, key, c.cached, func() (*ServiceTicket, error) {
 		tgt, err := c.freshTGT(ctx)
 		if err != nil {
 			return nil, err
@@ -68,6 +67,19 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 			c.storeLocked(canon, t)
 		}
 		return t, nil
+	})
+}
+
+// fetchOnce returns the ticket cached under key or, on a miss, the one
+// fetch gets and caches. Concurrent misses for one key share one fetch,
+// so one exchange with the KDC.
+func fetchOnce(g *singleflight.Group, key string, cached func(string) *ServiceTicket,
+	fetch func() (*ServiceTicket, error)) (*ServiceTicket, error) {
+	v, err, _ := g.Do(key, func() (any, error) {
+		if t := cached(key); t != nil {
+			return t, nil
+		}
+		return fetch()
 	})
 	if err != nil {
 		return nil, err
@@ -271,39 +283,124 @@ func (c *Client) crossRealmTGT(ctx context.Context, tgt *ServiceTicket,
 // With renew set it renews tgt itself.
 func (c *Client) tgsExchange(ctx context.Context, tgt *ServiceTicket,
 	sname types.PrincipalName, kdcRealm string, renew bool) (*ServiceTicket, error) {
+	return c.tgsExchangeWith(ctx, tgt, sname, kdcRealm, renew, nil)
+}
+
+// tgsExtra is what a TGS request asks beyond a ticket for a service: the
+// padata, options and additional ticket of S4U. A request with extras,
+// or from a client using FAST, carries an authenticator subkey, and the
+// KDC encrypts its reply in it.
+type tgsExtra struct {
+	// padata builds padata to send once the request's nonce and subkey
+	// are known.
+	padata func(nonce int, subkey, tgtKey types.EncryptionKey) (types.PADataSequence, error)
+	// options are KDC option bits to set.
+	options []int
+	// additional is the additional ticket of the request.
+	additional []messages.Ticket
+	// check inspects the decrypted reply before it is accepted.
+	check func(r *tgsReply) error
+}
+
+// tgsReply is a decrypted TGS-REP, for tgsExtra.check.
+type tgsReply struct {
+	rep    *messages.TGSRep
+	part   *messages.EncKDCRepPart
+	padata types.PADataSequence // from inside FAST when armored
+	subkey types.EncryptionKey
+}
+
+// tgsSend is a TGS request ready to go, with the keys that read its
+// reply; wipe clears them.
+type tgsSend struct {
+	req    messages.TGSReq
+	subkey types.EncryptionKey // KeyType 0 when there is none
+	fast   *fastExchange       // nil when not armored
+}
+
+func (s *tgsSend) wipe() {
+	support.Wipe(s.subkey.KeyValue)
+	s.fast.wipe()
+}
+
+// tgsExchangeWith is tgsExchange with the extras x, which may be nil.
+func (c *Client) tgsExchangeWith(ctx context.Context, tgt *ServiceTicket,
+	sname types.PrincipalName, kdcRealm string, renew bool,
+	x *tgsExtra) (*ServiceTicket, error) {
 	skewRetried := false
 	for {
-		req, err := c.newTGSReq(ctx, tgt, sname, kdcRealm, renew)
+		s, err := c.prepareTGS(ctx, tgt, sname, kdcRealm, renew, x)
 		if err != nil {
 			return nil, err
 		}
-		b := encodeTGSReq(&req)
-		c.trace(ctx, "TGS-REQ", "server", cacheKey(sname, kdcRealm), "renew", renew)
-		rep, err := c.exchange(ctx, kdcRealm, b)
-		if err != nil {
-			return nil, err
+		t, retry, err := c.sendTGS(ctx, s, tgt, x, !skewRetried)
+		s.wipe()
+		if !retry {
+			return t, err
 		}
-		if isKRBError(rep) {
-			kerr, err := parseKRBError(rep)
-			if err != nil {
-				return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
-			}
-			if kerr.ErrorCode == errorcode.KRB_AP_ERR_SKEW && !skewRetried &&
-				!kerr.STime.IsZero() {
-				skewRetried = true
-				c.learnOffset(kerr)
-				continue
-			}
-			return nil, newKDCError("TGS exchange", kerr)
-		}
-		return c.finishTGS(ctx, rep, &req, tgt)
+		skewRetried = true
 	}
 }
 
+// sendTGS sends one prepared request and reads the reply. It reports
+// retry when the KDC complained of clock skew, its time is now known and
+// mayRetry allowed another try.
+func (c *Client) sendTGS(ctx context.Context, s *tgsSend, tgt *ServiceTicket,
+	x *tgsExtra, mayRetry bool) (*ServiceTicket, bool, error) {
+	var b []byte
+	var err error
+	if s.fast != nil {
+		b, err = s.fast.wrapTGS(&s.req)
+	} else {
+		b = encodeTGSReq(&s.req)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c.trace(ctx, "TGS-REQ", "server", cacheKey(s.req.ReqBody.SName, s.req.ReqBody.Realm),
+		"renew", s.req.Renewal, "fast", s.fast != nil)
+	rep, err := c.exchange(ctx, s.req.ReqBody.Realm, b)
+	if err != nil {
+		return nil, false, err
+	}
+	if !isKRBError(rep) {
+		t, err := c.finishTGSWith(ctx, rep, s, tgt, x)
+		return t, false, err
+	}
+	kerr, err := parseKRBError(rep)
+	if err == nil && s.fast != nil {
+		kerr, _, _, err = s.fast.unwrapError(kerr)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("krb5: TGS exchange: %w", err)
+	}
+	if kerr.ErrorCode == errorcode.KRB_AP_ERR_SKEW && mayRetry && !kerr.STime.IsZero() {
+		c.learnOffset(kerr)
+		return nil, true, nil
+	}
+	return nil, false, newKDCError("TGS exchange", kerr)
+}
+
 // newTGSReq builds a TGS-REQ with its PA-TGS-REQ authenticator, stamped
-// with the KDC-corrected time.
+// with the KDC-corrected time, without subkey or FAST.
 func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.PrincipalName,
 	kdcRealm string, renew bool) (messages.TGSReq, error) {
+	s, err := c.buildTGS(ctx, tgt, sname, kdcRealm, renew, nil, false)
+	if err != nil {
+		return messages.TGSReq{}, err
+	}
+	return s.req, nil
+}
+
+// prepareTGS builds the request of tgsExchangeWith: with a subkey when
+// there are extras or the client uses FAST, and armored when it does.
+func (c *Client) prepareTGS(ctx context.Context, tgt *ServiceTicket, sname types.PrincipalName,
+	kdcRealm string, renew bool, x *tgsExtra) (*tgsSend, error) {
+	return c.buildTGS(ctx, tgt, sname, kdcRealm, renew, x, x != nil || c.settings.fast)
+}
+
+func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.PrincipalName,
+	kdcRealm string, renew bool, x *tgsExtra, withSubkey bool) (*tgsSend, error) {
 	cfg := c.conf(ctx)
 	now := c.now().UTC()
 	opts := types.NewKrbFlags()
@@ -328,7 +425,7 @@ func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.
 	}
 	nonce, err := newNonce()
 	if err != nil {
-		return messages.TGSReq{}, err
+		return nil, err
 	}
 	body := messages.KDCReqBody{
 		KDCOptions: opts,
@@ -341,8 +438,16 @@ func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.
 	if renew {
 		body.RTime = tgt.RenewTill
 	}
+	if x != nil {
+		for _, o := range x.options {
+			types.SetFlag(&body.KDCOptions, o)
+		}
+		body.AdditionalTickets = x.additional
+	}
 	bodyBytes := krbmsg.AppendKDCReqBody(nil, &body)
+	s := &tgsSend{}
 	var ap []byte
+	var extra types.PADataSequence
 	err = tgt.UseSessionKey(func(key types.EncryptionKey) error {
 		et, err := crypto.GetEtype(key.KeyType)
 		if err != nil {
@@ -362,21 +467,41 @@ func (c *Client) newTGSReq(ctx context.Context, tgt *ServiceTicket, sname types.
 			CTime:  now.Truncate(time.Second),
 			Cusec:  now.Nanosecond() / 1000,
 		}
+		if withSubkey {
+			if s.subkey, err = randomKey(key.KeyType); err != nil {
+				return fmt.Errorf("krb5: TGS exchange: subkey: %w", err)
+			}
+			auth.SubKey = s.subkey
+		}
+		// FAST in a TGS exchange is opportunistic: a session key whose
+		// enctype has no KRB-FX-CF2 here (des3) goes without it.
+		if c.settings.fast && withSubkey && prfKeySize(key.KeyType) != 0 {
+			if s.fast, err = tgsFAST(s.subkey, key); err != nil {
+				return fmt.Errorf("krb5: TGS exchange: FAST: %w", err)
+			}
+		}
+		if x != nil && x.padata != nil {
+			if extra, err = x.padata(nonce, s.subkey, key); err != nil {
+				return err
+			}
+		}
 		ap, err = encodeAPReq(tgt, &auth, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
 		return err
 	})
 	if err != nil {
-		return messages.TGSReq{}, err
+		s.wipe()
+		return nil, err
 	}
-	return messages.TGSReq{KDCReqFields: messages.KDCReqFields{
+	s.req = messages.TGSReq{KDCReqFields: messages.KDCReqFields{
 		PVNO:    iana.PVNO,
 		MsgType: msgtype.KRB_TGS_REQ,
-		PAData: types.PADataSequence{
+		PAData: append(types.PADataSequence{
 			{PADataType: patype.PA_TGS_REQ, PADataValue: ap},
-		},
+		}, extra...),
 		ReqBody: body,
 		Renewal: renew,
-	}}, nil
+	}}
+	return s, nil
 }
 
 func (c *Client) wantForwardable(cfg *config.Config) bool {
@@ -386,14 +511,38 @@ func (c *Client) wantForwardable(cfg *config.Config) bool {
 	return cfg.LibDefaults.Forwardable
 }
 
-// finishTGS decodes, decrypts and checks a TGS-REP.
+// finishTGS decodes, decrypts and checks a TGS-REP to a request without
+// subkey or FAST.
 func (c *Client) finishTGS(ctx context.Context, rep []byte, req *messages.TGSReq,
 	tgt *ServiceTicket) (*ServiceTicket, error) {
+	return c.finishTGSWith(ctx, rep, &tgsSend{req: *req}, tgt, nil)
+}
+
+// finishTGSWith decodes, decrypts and checks a TGS-REP to the request s.
+// A FAST reply is opened and checked (a reply in the clear to an armored
+// request is accepted, as MIT does: RFC 6113 lets a KDC ignore FAST in a
+// TGS exchange). With a subkey the reply is encrypted in it (RFC 4120
+// section 5.4.2); Heimdal 7 encrypts in the TGT session key instead, and
+// that is tried next.
+func (c *Client) finishTGSWith(ctx context.Context, rep []byte, s *tgsSend,
+	tgt *ServiceTicket, x *tgsExtra) (*ServiceTicket, error) {
 	var tgsRep messages.TGSRep
 	if err := unmarshalSafe("TGS-REP", rep, decodeKDCRep(&tgsRep.KDCRepFields, true)); err != nil {
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
 	}
-	plain, err := tgt.open(keyusage.TGS_REP_ENCPART_SESSION_KEY, tgsRep.EncPart)
+	padata := tgsRep.PAData
+	var fresp *fastResponse
+	if s.fast != nil {
+		var err error
+		if fresp, err = s.fast.openTGSReply(rep, &tgsRep); err != nil {
+			return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
+		}
+		defer fresp.wipe()
+		if fresp != nil {
+			padata = fresp.padata
+		}
+	}
+	plain, err := decryptTGSRep(&tgsRep, s.subkey, tgt, fresp)
 	if err != nil {
 		if lifecycleErr(err) {
 			return nil, err
@@ -407,11 +556,52 @@ func (c *Client) finishTGS(ctx context.Context, rep []byte, req *messages.TGSReq
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
 	}
 	defer clear(part.Key.KeyValue)
-	if part.Nonce != req.ReqBody.Nonce {
+	if part.Nonce != s.req.ReqBody.Nonce {
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", ErrReplyModified.With(
 			"the reply's nonce does not match the request", nil))
 	}
+	if x != nil && x.check != nil {
+		err := x.check(&tgsReply{rep: &tgsRep, part: &part, padata: padata,
+			subkey: s.subkey})
+		if err != nil {
+			return nil, err
+		}
+	}
 	c.trace(ctx, "TGS-REP", "server", cacheKey(part.SName, part.SRealm),
-		"enctype", part.Key.KeyType, "endtime", part.EndTime)
+		"enctype", part.Key.KeyType, "endtime", part.EndTime, "fast", fresp != nil)
 	return newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+}
+
+// decryptTGSRep decrypts the encrypted part of a TGS-REP with the
+// subkey, if there is one, then with the TGT session key, each
+// strengthened when the FAST reply carries a strengthen key.
+func decryptTGSRep(rep *messages.TGSRep, subkey types.EncryptionKey,
+	tgt *ServiceTicket, fresp *fastResponse) ([]byte, error) {
+	if subkey.KeyType != 0 {
+		k, err := fresp.replyKey(subkey)
+		if err != nil {
+			return nil, err
+		}
+		plain, err := kcrypto.Open(k, keyusage.TGS_REP_ENCPART_AUTHENTICATOR_SUB_KEY,
+			rep.EncPart)
+		support.Wipe(k.KeyValue)
+		if err == nil {
+			return plain, nil
+		}
+	}
+	if fresp == nil || fresp.strengthen.KeyType == 0 {
+		// The session key itself, with the keys derived from it kept.
+		return tgt.open(keyusage.TGS_REP_ENCPART_SESSION_KEY, rep.EncPart)
+	}
+	var plain []byte
+	err := tgt.UseSessionKey(func(key types.EncryptionKey) error {
+		k, err := fresp.replyKey(key)
+		if err != nil {
+			return err
+		}
+		defer support.Wipe(k.KeyValue)
+		plain, err = kcrypto.Open(k, keyusage.TGS_REP_ENCPART_SESSION_KEY, rep.EncPart)
+		return err
+	})
+	return plain, err
 }

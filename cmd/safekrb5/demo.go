@@ -18,7 +18,6 @@ import (
 
 	"github.com/safekrb5/safekrb5/gssapi"
 	"github.com/safekrb5/safekrb5/internal/krbname"
-	"github.com/safekrb5/safekrb5/internal/testrealm"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
@@ -58,15 +57,21 @@ func indent(s string) string {
 }
 
 // demo runs the main job of the library end to end against a throwaway
-// MIT realm on 127.0.0.1 and leaves nothing behind.
+// KDC on 127.0.0.1, an MIT realm or (-kdc ad) a Samba Active Directory
+// domain controller, and leaves nothing behind.
 func demo(e *env, args []string) error {
-	fl := newFlags(e, "demo", "")
+	fl := newFlags(e, "demo", "[-kdc mit|ad]")
+	kind := fl.String("kdc", "mit", "the KDC to run against: mit, or ad "+
+		"for a Samba AD domain controller (needs root)")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
+	if *kind != "mit" && *kind != "ad" {
+		return &exitError{code: 2, err: fmt.Errorf("-kdc %q: mit or ad", *kind)}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), demoTimeout)
 	defer cancel()
-	d := &demoRun{e: e, st: &stepper{w: e.stdout, total: 10}}
+	d := &demoRun{e: e, kind: *kind, st: &stepper{w: e.stdout}}
 	err := d.run(ctx)
 	if cerr := d.cleanup(); cerr != nil {
 		err = errors.Join(err, cerr)
@@ -80,36 +85,55 @@ func demo(e *env, args []string) error {
 }
 
 type demoRun struct {
-	e     *env
-	st    *stepper
-	realm *testrealm.Realm
-	tmp   string
-	cc    string
-	c     *krb5.Client
-	srv   *negotiateServer
-	url   string
-	pids  []int
-	dirs  []string
+	e       *env
+	kind    string // "mit" or "ad"
+	st      *stepper
+	kdc     *demoKDC
+	tmp     string
+	cc      string
+	c       *krb5.Client
+	srv     *negotiateServer
+	url     string // for our client, which is told the SPN
+	curlURL string // under the host name of the SPN
+	port    string
+}
+
+type demoStep struct {
+	name string
+	f    func(context.Context) (string, error)
 }
 
 func (d *demoRun) run(ctx context.Context) error {
-	fmt.Fprintln(d.e.stdout, "safekrb5 demo: a throwaway MIT realm on 127.0.0.1, "+
-		"then the life of a Kerberized service")
-	steps := []struct {
-		name string
-		f    func(context.Context) (string, error)
-	}{
-		{"start an MIT realm (krb5kdc) on 127.0.0.1", d.startRealm},
-		{"log in with a password", d.login},
-		{"list the credential cache (ours, then MIT's klist)", d.klist},
-		{"get a service ticket for HTTP/localhost", d.serviceTicket},
-		{"serve Negotiate-protected HTTP on loopback", d.serve},
-		{"GET with our Negotiate client", d.ourGet},
-		{"GET with curl --negotiate (MIT's GSS-API)", d.curlGet},
-		{"shut down gracefully with requests in flight", d.shutdown},
-		{"new work after shutdown is refused", d.refused},
-		{"stop the realm and remove what the demo made", d.stopRealm},
+	var steps []demoStep
+	if d.kind == "ad" {
+		fmt.Fprintln(d.e.stdout, "safekrb5 demo: a throwaway Samba Active "+
+			"Directory domain controller on 127.0.0.1, then the life of a "+
+			"Kerberized service")
+		steps = append(steps,
+			demoStep{"provision a Samba AD domain and start its KDC on " +
+				"127.0.0.1", d.startKDC},
+			demoStep{"log in with a password", d.login},
+			demoStep{"log in with the user principal name (an enterprise " +
+				"name)", d.enterpriseLogin})
+	} else {
+		fmt.Fprintln(d.e.stdout, "safekrb5 demo: a throwaway MIT realm on "+
+			"127.0.0.1, then the life of a Kerberized service")
+		steps = append(steps,
+			demoStep{"start an MIT realm (krb5kdc) on 127.0.0.1", d.startKDC},
+			demoStep{"log in with a password", d.login})
 	}
+	steps = append(steps,
+		demoStep{"list the credential cache (ours, then MIT's klist)", d.klist},
+		demoStep{"get a service ticket for " + d.service(), d.serviceTicket},
+		demoStep{"accept a context and read the ticket's PAC", d.readPAC},
+		demoStep{"serve Negotiate-protected HTTP on loopback", d.serve},
+		demoStep{"GET with our Negotiate client", d.ourGet},
+		demoStep{"GET with curl --negotiate (MIT's GSS-API)", d.curlGet},
+		demoStep{"shut down gracefully with requests in flight", d.shutdown},
+		demoStep{"new work after shutdown is refused", d.refused},
+		demoStep{"stop the KDC and remove what the demo made", d.stopKDC},
+	)
+	d.st.total = len(steps)
 	for _, s := range steps {
 		if err := d.st.step(s.name, func() (string, error) { return s.f(ctx) }); err != nil {
 			return err
@@ -118,32 +142,39 @@ func (d *demoRun) run(ctx context.Context) error {
 	return nil
 }
 
-func (d *demoRun) startRealm(ctx context.Context) (string, error) {
-	if err := testrealm.CheckPrograms(); err != nil {
-		return "", err
+// service is the SPN of the demo's server.
+func (d *demoRun) service() string {
+	if d.kind == "ad" {
+		return "HTTP/aes.localhost"
 	}
-	r, err := testrealm.Start(ctx, testrealm.Options{})
+	return "HTTP/localhost"
+}
+
+func (d *demoRun) startKDC(ctx context.Context) (string, error) {
+	k, err := startDemoKDC(ctx, d.kind)
 	if err != nil {
 		return "", err
 	}
-	d.realm = r
-	d.pids = r.PIDs()
-	d.dirs = append(d.dirs, r.Dir)
+	d.kdc = k
 	if d.tmp, err = os.MkdirTemp("", "safekrb5-demo-"); err != nil {
 		return "", err
 	}
-	d.dirs = append(d.dirs, d.tmp)
+	k.dirs = append(k.dirs, d.tmp)
 	d.cc = filepath.Join(d.tmp, "ccache")
-	return fmt.Sprintf("realm %s, KDC on 127.0.0.1:%d (pid %v), user %s, service %s",
-		r.Name, r.KDCPort, d.pids, r.UserPrincipal, r.ServicePrincipal), nil
+	what := "realm"
+	if k.kind == "AD" {
+		what = "domain"
+	}
+	return fmt.Sprintf("%s %s, KDC on 127.0.0.1 (pid %v), user %s, service %s",
+		what, k.realm, k.pids, k.principal, k.service), nil
 }
 
 func (d *demoRun) login(ctx context.Context) (string, error) {
-	cfg, err := krb5.LoadConfigFile(d.realm.ConfPath)
+	cfg, err := krb5.LoadConfigFile(d.kdc.confPath)
 	if err != nil {
 		return "", err
 	}
-	d.c, err = krb5.NewWithPassword(d.realm.User, d.realm.Name, d.realm.Password, cfg)
+	d.c, err = krb5.NewWithPassword(d.kdc.user, d.kdc.realm, d.kdc.password, cfg)
 	if err != nil {
 		return "", err
 	}
@@ -154,9 +185,32 @@ func (d *demoRun) login(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("TGT %s for %s, valid until %s, renewable until %s",
-		tgt.ServerName(), tgt.ClientName(), tgt.EndTime.Local().Format(time.DateTime),
-		tgt.RenewTill.Local().Format(time.DateTime)), nil
+	renew := "not renewable"
+	if !tgt.RenewTill.IsZero() {
+		renew = "renewable until " + tgt.RenewTill.Local().Format(time.DateTime)
+	}
+	return fmt.Sprintf("TGT %s for %s, valid until %s, %s", tgt.ServerName(),
+		tgt.ClientName(), tgt.EndTime.Local().Format(time.DateTime), renew), nil
+}
+
+// enterpriseLogin logs in as the user's UPN, which AD maps to the
+// account and canonicalizes, as kinit -E does.
+func (d *demoRun) enterpriseLogin(ctx context.Context) (string, error) {
+	c, err := krb5.NewWithPassword(d.kdc.upn, d.kdc.realm, d.kdc.password,
+		d.c.Config(), krb5.Enterprise(), krb5.DisableAutoRenew())
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if err := c.Login(ctx); err != nil {
+		return "", err
+	}
+	tgt, err := c.TGT()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("logged in as enterprise name %s; the KDC "+
+		"canonicalized it to %s", d.kdc.upn, tgt.ClientName()), nil
 }
 
 func (d *demoRun) klist(ctx context.Context) (string, error) {
@@ -167,31 +221,32 @@ func (d *demoRun) klist(ctx context.Context) (string, error) {
 	if err := listCCache(&env{stdout: &ours, stderr: &ours}, d.cc); err != nil {
 		return "", err
 	}
-	mit, err := d.realm.Command(ctx, "klist", "-c", d.cc).CombinedOutput()
+	mit, err := d.kdc.command(ctx, d.cc, "klist", "-c", d.cc).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("MIT klist on our cache: %v: %s", err, mit)
 	}
-	if !strings.Contains(string(mit), d.realm.UserPrincipal) {
-		return "", fmt.Errorf("MIT klist does not show %s", d.realm.UserPrincipal)
+	if !strings.Contains(string(mit), d.kdc.principal) {
+		return "", fmt.Errorf("MIT klist does not show %s", d.kdc.principal)
 	}
 	return "safekrb5 klist:\n" + indent(ours.String()) + "\nMIT klist:\n" + indent(string(mit)), nil
 }
 
 func (d *demoRun) serviceTicket(ctx context.Context) (string, error) {
-	t, err := d.c.ServiceTicket(ctx, "HTTP/localhost")
+	t, err := d.c.ServiceTicket(ctx, d.kdc.service)
 	if err != nil {
 		return "", err
 	}
 	if err := d.c.WriteCCache(d.cc); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s: kvno = %d, session key %s, valid until %s",
-		t.ServerName(), t.Ticket.EncPart.KVNO, krbname.EnctypeName(t.KeyType),
+	return fmt.Sprintf("%s: kvno = %d, ticket %s, session key %s, valid until %s",
+		t.ServerName(), t.Ticket.EncPart.KVNO,
+		krbname.EnctypeName(t.Ticket.EncPart.EType), krbname.EnctypeName(t.KeyType),
 		t.EndTime.Local().Format(time.DateTime)), nil
 }
 
 func (d *demoRun) serve(context.Context) (string, error) {
-	s, err := newNegotiateServer("127.0.0.1:0", d.realm.Keytab)
+	s, err := newNegotiateServer("127.0.0.1:0", d.kdc.keytab)
 	if err != nil {
 		return "", err
 	}
@@ -200,10 +255,11 @@ func (d *demoRun) serve(context.Context) (string, error) {
 	done := s.serveBackground()
 	go func() { <-done }()
 	port := s.ln.Addr().(interface{ String() string }).String()
-	port = port[strings.LastIndexByte(port, ':')+1:]
-	d.url = "http://localhost:" + port + "/"
-	return "listening on 127.0.0.1:" + port + ", requests go to " + d.url +
-		" (service principal HTTP/localhost)", nil
+	d.port = port[strings.LastIndexByte(port, ':')+1:]
+	d.url = "http://localhost:" + d.port + "/"
+	d.curlURL = "http://" + d.kdc.host + ":" + d.port + "/"
+	return "listening on 127.0.0.1:" + d.port + ", requests go to " +
+		d.curlURL + " (service principal " + d.kdc.service + ")", nil
 }
 
 // countInFlight counts requests inside the protected handler.
@@ -215,8 +271,14 @@ func countInFlight(h http.Handler) http.Handler {
 	})
 }
 
+// httpClient is our Negotiate client, told the server's SPN.
+func (d *demoRun) httpClient() *http.Client {
+	return gssapi.NewClient(d.c, &http.Client{Timeout: 30 * time.Second},
+		gssapi.WithSPN(d.kdc.service))
+}
+
 func (d *demoRun) ourGet(ctx context.Context) (string, error) {
-	hc := gssapi.NewClient(d.c, &http.Client{Timeout: 30 * time.Second})
+	hc := d.httpClient()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.url, nil)
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -224,7 +286,7 @@ func (d *demoRun) ourGet(ctx context.Context) (string, error) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != d.realm.UserPrincipal {
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != d.kdc.principal {
 		return "", fmt.Errorf("got %s %q", resp.Status, body)
 	}
 	return fmt.Sprintf("%s, body %q, server's mutual-authentication token verified",
@@ -236,23 +298,23 @@ func (d *demoRun) curlGet(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("curl not found (Debian package curl): %w", err)
 	}
-	cmd := exec.CommandContext(ctx, path, "-sS", "--negotiate", "-u", ":",
-		"-w", "\n%{http_code}", d.url)
-	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+d.realm.ConfPath, "KRB5CCNAME=FILE:"+d.cc)
+	cmd := d.kdc.command(ctx, d.cc, path, "-sS", "--negotiate", "-u", ":",
+		"--resolve", d.kdc.host+":"+d.port+":127.0.0.1",
+		"-w", "\n%{http_code}", d.curlURL)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("curl: %v: %s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	code := lines[len(lines)-1]
-	if code != "200" || !strings.Contains(string(out), d.realm.UserPrincipal) {
+	if code != "200" || !strings.Contains(string(out), d.kdc.principal) {
 		return "", fmt.Errorf("curl got %q", out)
 	}
 	return fmt.Sprintf("curl: HTTP %s, body %q", code, lines[0]), nil
 }
 
 func (d *demoRun) shutdown(ctx context.Context) (string, error) {
-	hc := gssapi.NewClient(d.c, &http.Client{Timeout: 30 * time.Second})
+	hc := d.httpClient()
 	const n = 4
 	type result struct {
 		code int
@@ -328,7 +390,7 @@ func liveObjects() string {
 }
 
 func (d *demoRun) refused(ctx context.Context) (string, error) {
-	_, err := krb5.NewWithPassword(d.realm.User, d.realm.Name, d.realm.Password, d.c.Config())
+	_, err := krb5.NewWithPassword(d.kdc.user, d.kdc.realm, d.kdc.password, d.c.Config())
 	if !errors.Is(err, krb5.ErrFinalized) {
 		return "", fmt.Errorf("a new client after shutdown: got %v, want the finalized error", err)
 	}
@@ -339,7 +401,7 @@ func (d *demoRun) refused(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("login on the closed client: got %v", err)
 	}
 	fmt.Fprintf(&b, "login on the old client: %v\n", err)
-	_, err = krb5.LoadKeytab(d.realm.Keytab)
+	_, err = krb5.LoadKeytab(d.kdc.keytab)
 	if !errors.Is(err, krb5.ErrFinalized) {
 		return "", fmt.Errorf("loading a keytab after shutdown: got %v", err)
 	}
@@ -347,41 +409,43 @@ func (d *demoRun) refused(ctx context.Context) (string, error) {
 	return b.String(), nil
 }
 
-func (d *demoRun) stopRealm(context.Context) (string, error) {
-	r := d.realm
-	d.realm = nil
-	if err := r.Stop(); err != nil {
+func (d *demoRun) stopKDC(context.Context) (string, error) {
+	k := d.kdc
+	d.kdc = nil
+	if err := k.stop(); err != nil {
 		return "", err
 	}
-	if err := os.RemoveAll(d.tmp); err != nil {
-		return "", err
+	for _, dir := range k.dirs {
+		if err := os.RemoveAll(dir); err != nil {
+			return "", err
+		}
 	}
-	d.dirs = nil
-	for _, pid := range d.pids {
+	for _, pid := range k.pids {
 		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 			return "", fmt.Errorf("process %d is still there", pid)
 		}
 	}
-	for _, dir := range []string{r.Dir, d.tmp} {
+	for _, dir := range k.dirs {
 		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("%s is still there", dir)
 		}
 	}
-	return fmt.Sprintf("processes %v gone; %s and %s removed", d.pids, r.Dir, d.tmp), nil
+	return fmt.Sprintf("processes %v gone; %s removed", k.pids,
+		strings.Join(k.dirs, " and ")), nil
 }
 
-// cleanup undoes what a failed run left: it stops the realm and removes
+// cleanup undoes what a failed run left: it stops the KDC and removes
 // temporary directories.
 func (d *demoRun) cleanup() error {
 	var errs []error
 	if d.srv != nil {
 		d.srv.srv.Close()
 	}
-	if d.realm != nil {
-		errs = append(errs, d.realm.Stop())
-	}
-	for _, dir := range d.dirs {
-		errs = append(errs, os.RemoveAll(dir))
+	if k := d.kdc; k != nil {
+		errs = append(errs, k.stop())
+		for _, dir := range k.dirs {
+			errs = append(errs, os.RemoveAll(dir))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"unicode"
 
 	"github.com/safekrb5/safekrb5/gssapi"
@@ -72,20 +70,7 @@ func readFrame(r io.Reader) (byte, []byte, error) {
 // hostServiceSPN turns a host-based service name as MIT's samples take
 // it ("service@host", or "service" for this host) into a principal name
 // ("service/host").
-func hostServiceSPN(s string) (string, error) {
-	svc, host, ok := strings.Cut(s, "@")
-	if !ok {
-		h, err := os.Hostname()
-		if err != nil {
-			return "", fmt.Errorf("service %q names no host and ours is unknown: %w", s, err)
-		}
-		host = h
-	}
-	if svc == "" || host == "" {
-		return "", fmt.Errorf("malformed service name %q (want service@host)", s)
-	}
-	return svc + "/" + strings.ToLower(host), nil
-}
+func hostServiceSPN(s string) (string, error) { return gssapi.HostBasedService(s) }
 
 // printFlags prints context flags as MIT's samples do.
 func printFlags(w io.Writer, f uint32) {

@@ -15,7 +15,8 @@ import (
 const kinitTimeout = 60 * time.Second
 
 func kinit(e *env, args []string) error {
-	fs := newFlags(e, "kinit", "[-k [-t keytab]] [-c ccache] [-l lifetime] [-r renew] [-f|-F] [principal]")
+	fs := newFlags(e, "kinit", "[-k [-t keytab]] [-c ccache] [-T armor_ccache] "+
+		"[-l lifetime] [-r renew] [-f|-F] [principal]")
 	useKeytab := fs.Bool("k", false, "log in with a key from a keytab instead of a password")
 	ktName := fs.String("t", "", "the keytab for -k (default KRB5_CLIENT_KTNAME, else KRB5_KTNAME)")
 	ccName := fs.String("c", "", "the credential cache to write (default KRB5CCNAME)")
@@ -23,6 +24,7 @@ func kinit(e *env, args []string) error {
 	renew := fs.String("r", "", "renewable lifetime, e.g. 7d")
 	fwd := fs.Bool("f", false, "ask for forwardable tickets")
 	noFwd := fs.Bool("F", false, "ask for non-forwardable tickets")
+	armor := fs.String("T", "", "armor the request with FAST, with the TGT in this cache")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +54,9 @@ func kinit(e *env, args []string) error {
 		opts = append(opts, krb5.Forwardable(true))
 	case *noFwd:
 		opts = append(opts, krb5.Forwardable(false))
+	}
+	if *armor != "" {
+		opts = append(opts, krb5.WithArmorCCache(*armor))
 	}
 	opts = append(opts, krb5.DisableAutoRenew())
 

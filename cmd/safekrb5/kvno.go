@@ -12,12 +12,17 @@ import (
 func getenv(k string) string { return os.Getenv(k) }
 
 func kvno(e *env, args []string) error {
-	fl := newFlags(e, "kvno", "[-c ccache] service...")
+	fl := newFlags(e, "kvno", "[-c ccache] [{-I|-U} for_user [-P]] service...")
 	ccName := fl.String("c", "", "the credential cache to use (default KRB5CCNAME)")
+	forUser := fl.String("I", "", "get a ticket for for_user by protocol transition (S4U2Self)")
+	forEnterprise := fl.String("U", "", "as -I, with for_user an enterprise name")
+	proxy := fl.Bool("P", false, "with -I or -U, get tickets for the services by "+
+		"constrained delegation (S4U2Proxy)")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
-	if fl.NArg() == 0 {
+	if fl.NArg() == 0 || (*forUser != "" && *forEnterprise != "") ||
+		(*proxy && *forUser == "" && *forEnterprise == "") {
 		fl.Usage()
 		return &exitError{code: 2, err: fmt.Errorf("")}
 	}
@@ -32,9 +37,23 @@ func kvno(e *env, args []string) error {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), kinitTimeout)
 	defer cancel()
+	get := c.ServiceTicket
+	if *forUser != "" || *forEnterprise != "" {
+		imp, err := impersonate(ctx, c, *forUser, *forEnterprise)
+		if err != nil {
+			return err
+		}
+		defer imp.Close()
+		get = func(ctx context.Context, spn string) (*krb5.ServiceTicket, error) {
+			if *proxy {
+				return imp.ServiceTicket(ctx, spn)
+			}
+			return selfTicket(c, imp, spn)
+		}
+	}
 	failed := false
 	for _, spn := range fl.Args() {
-		t, err := c.ServiceTicket(ctx, spn)
+		t, err := get(ctx, spn)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "kvno: %v while getting credentials for %s\n", err, spn)
 			failed = true
@@ -42,13 +61,34 @@ func kvno(e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "%s: kvno = %d\n", t.ServerName(), t.Ticket.EncPart.KVNO)
 	}
-	if err := c.WriteCCache(*ccName); err != nil {
+	if err := c.UpdateCCache(*ccName); err != nil {
 		return err
 	}
 	if failed {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// impersonate runs S4U2Self for user, or for the enterprise name.
+func impersonate(ctx context.Context, c *krb5.Client, user,
+	enterprise string) (*krb5.Impersonation, error) {
+	if enterprise != "" {
+		return c.ImpersonateUser(ctx, enterprise, krb5.EnterpriseUser())
+	}
+	return c.ImpersonateUser(ctx, user)
+}
+
+// selfTicket returns the S4U2Self ticket for spn, which must name the
+// cache's own principal, as MIT's kvno requires without -P.
+func selfTicket(c *krb5.Client, imp *krb5.Impersonation,
+	spn string) (*krb5.ServiceTicket, error) {
+	own := c.Principal().PrincipalNameString()
+	if spn != own && spn != c.PrincipalString() {
+		return nil, fmt.Errorf("without -P the service must be the cache's "+
+			"principal %s", c.PrincipalString())
+	}
+	return imp.SelfTicket()
 }
 
 func kdestroy(e *env, args []string) error {

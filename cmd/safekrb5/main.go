@@ -2,13 +2,14 @@
 // klist, kvno, kdestroy, kpasswd and a non-interactive ktutil on
 // safekrb5's credential caches and keytabs, a Negotiate
 // HTTP server and client, and a demonstration that runs all of it
-// against a throwaway MIT realm.
+// against a throwaway MIT realm or Samba Active Directory domain
+// controller.
 //
 // Usage:
 //
-//	safekrb5 kinit [-k] [-t keytab] [-c ccache] [-l lifetime] [-r renew] [-f|-F] [principal]
+//	safekrb5 kinit [-k] [-t keytab] [-c ccache] [-T armor_ccache] [-l lifetime] [-r renew] [-f|-F] [principal]
 //	safekrb5 klist [-c ccache] | [-k [keytab]]
-//	safekrb5 kvno [-c ccache] service...
+//	safekrb5 kvno [-c ccache] [{-I|-U} for_user [-P]] service...
 //	safekrb5 kdestroy [-c ccache]
 //	safekrb5 kpasswd [principal]
 //	safekrb5 ktutil [-k keytab] add -p principal [-e enctypes] [-V kvno] [-s salt]
@@ -17,7 +18,7 @@
 //	safekrb5 get [-c ccache] [-spn service] URL
 //	safekrb5 gss-server [-port port] [-bind address] [-keytab keytab] [-once] [-verbose] service
 //	safekrb5 gss-client [-port port] [-c ccache] [-spnego] [-seq] [-nomutual] [-nw] [-nx] [-nm] host service msg
-//	safekrb5 demo
+//	safekrb5 demo [-kdc mit|ad]
 //
 // Flags follow MIT's spelling where MIT's tools have them; gss-server
 // and gss-client speak the protocol of MIT's gss-sample programs, so

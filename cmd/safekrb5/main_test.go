@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/safekrb5/safekrb5/internal/ccachefile"
 	"github.com/safekrb5/safekrb5/internal/testrealm"
+	"github.com/safekrb5/safekrb5/internal/testsamba"
 )
 
 var (
@@ -210,4 +212,116 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, string(out), "demo: every step succeeded")
 	assert.Contains(t, string(out), "4 of 4 requests in flight finished with 200 OK")
 	assert.Contains(t, string(out), "library has been finalized")
+}
+
+// TestKlistMatchesMIT: our klist and MIT's print the same text for the
+// same credential cache and the same keytab (klist -k -t -e).
+func TestKlistMatchesMIT(t *testing.T) {
+	r := testRealm(t)
+	ctx := context.Background()
+	cc := filepath.Join(t.TempDir(), "cc")
+	code, _, stderr := runCmd(t, r, r.Password+"\n", "kinit", "-c", cc, "-r", "1d",
+		r.UserPrincipal)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = runCmd(t, r, "", "kvno", "-c", cc, r.Service)
+	require.Equal(t, 0, code, stderr)
+
+	code, ours, stderr := runCmd(t, r, "", "klist", "-c", cc)
+	require.Equal(t, 0, code, stderr)
+	mit, err := r.Command(ctx, "klist", "-c", cc).CombinedOutput()
+	require.NoError(t, err, "%s", mit)
+	assert.Equal(t, string(mit), ours)
+
+	code, ours, stderr = runCmd(t, r, "", "klist", "-k", r.UserKeytab)
+	require.Equal(t, 0, code, stderr)
+	mit, err = r.Command(ctx, "klist", "-k", "-t", "-e", r.UserKeytab).CombinedOutput()
+	require.NoError(t, err, "%s", mit)
+	assert.Equal(t, string(mit), ours)
+}
+
+// TestKinitOptions: kinit -l and -r set the lifetimes and -f and -F the
+// forwardable flag, as MIT's klist -f shows them.
+func TestKinitOptions(t *testing.T) {
+	r := testRealm(t)
+	ctx := context.Background()
+	tests := []struct {
+		args        []string
+		life, renew time.Duration
+		flags       string // MIT klist -f flags of the TGT: A is pre-authenticated
+	}{
+		{[]string{"-l", "2h", "-r", "1d", "-F"}, 2 * time.Hour, 24 * time.Hour, "RIA"},
+		{[]string{"-l", "90m", "-f"}, 90 * time.Minute, 7 * 24 * time.Hour, "FRIA"},
+		{[]string{"-l", "1:00:00", "-r", "3h"}, time.Hour, 3 * time.Hour, "FRIA"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			cc := filepath.Join(t.TempDir(), "cc")
+			args := append([]string{"kinit", "-c", cc}, tt.args...)
+			code, _, stderr := runCmd(t, r, r.Password+"\n", append(args, r.User)...)
+			require.Equal(t, 0, code, stderr)
+			raw, err := ccachefile.ReadFile(cc)
+			require.NoError(t, err)
+			defer raw.Wipe()
+			tgt := raw.Credentials[0]
+			assert.InDelta(t, tt.life.Seconds(), tgt.EndTime.Sub(tgt.StartTime).Seconds(), 5)
+			assert.InDelta(t, tt.renew.Seconds(), tgt.RenewTill.Sub(tgt.StartTime).Seconds(), 5)
+			mit, err := r.Command(ctx, "klist", "-f", "-c", cc).CombinedOutput()
+			require.NoError(t, err, "%s", mit)
+			assert.Contains(t, string(mit), "Flags: "+tt.flags+"\n")
+		})
+	}
+	code, _, stderr := runCmd(t, r, r.Password+"\n", "kinit", "-l", "soon", r.User)
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr, "soon")
+}
+
+// TestKvnoKeepsMITCache: our kvno on a cache MIT's kinit made adds its
+// ticket and keeps MIT's configuration entries.
+func TestKvnoKeepsMITCache(t *testing.T) {
+	r := testRealm(t)
+	ctx := context.Background()
+	cc := filepath.Join(t.TempDir(), "cc")
+	require.NoError(t, r.Kinit(ctx, "FILE:"+cc, r.User, r.Password))
+	code, out, stderr := runCmd(t, r, "", "kvno", "-c", cc, r.Service)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, r.ServicePrincipal+": kvno = 1\n", out)
+	raw, err := ccachefile.ReadFile(cc)
+	require.NoError(t, err)
+	defer raw.Wipe()
+	var servers, config []string
+	for _, c := range raw.Credentials {
+		if c.IsConfig() {
+			config = append(config, c.Server.Components[1])
+			continue
+		}
+		servers = append(servers, c.Server.String())
+	}
+	assert.Contains(t, config, "pa_type", "MIT's configuration entry is kept")
+	assert.Contains(t, servers, r.ServicePrincipal)
+	mit, err := r.Command(ctx, "klist", "-c", cc).CombinedOutput()
+	require.NoError(t, err, "%s", mit)
+	assert.Contains(t, string(mit), r.ServicePrincipal)
+}
+
+// TestDemoAD runs the demonstration against a Samba AD domain controller
+// in a process of its own.
+func TestDemoAD(t *testing.T) {
+	if !testsamba.RequirePrograms(t) {
+		return
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SAFEKRB5_CMD_CHILD=demo -kdc ad")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, want := range []string{
+		"demo: every step succeeded",
+		"canonicalized it to alice@AD.TEST",
+		"(Domain Users)",
+		"UPN alice@ad.test",
+		"KDC signature (hmac-sha1-96-aes256) with the krbtgt key",
+		"curl: HTTP 200",
+		"4 of 4 requests in flight finished with 200 OK",
+	} {
+		assert.Contains(t, string(out), want)
+	}
 }

@@ -33,6 +33,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		_, _ = p.Config()
+		_, _ = p.KDCTimeout("EXAMPLE.COM")
 		_ = p.Values("libdefaults", "default_realm")
 		_ = p.Values("realms", "EXAMPLE.COM", "kdc")
 	})

@@ -59,6 +59,9 @@ func (r *Realm) krb5Conf(salt string) string {
 	fmt.Fprintf(&b, "\t}\n")
 	fmt.Fprintf(&b, "\tkey-file = %s/m-key\n", r.Dir)
 	fmt.Fprintf(&b, "\tenable-kerberos4 = false\n")
+	if r.maxDgram > 0 {
+		fmt.Fprintf(&b, "\tmax-kdc-datagram-reply-length = %d\n", r.maxDgram)
+	}
 	fmt.Fprintf(&b, "\n[password_quality]\n")
 	fmt.Fprintf(&b, "\tmin_length = 6\n")
 	fmt.Fprintf(&b, "\n[logging]\n")

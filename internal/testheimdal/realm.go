@@ -38,6 +38,11 @@ type Options struct {
 	Kpasswdd bool
 	// Log receives one line per setup step; nil discards them.
 	Log io.Writer
+	// MaxDatagramReply, when above 0, is the KDC's
+	// max-kdc-datagram-reply-length: replies longer than that many bytes
+	// are answered over UDP with KRB_ERR_RESPONSE_TOO_BIG, so clients
+	// retry over TCP.
+	MaxDatagramReply int
 }
 
 // Realm is a running throwaway Heimdal realm. Its exported fields are set
@@ -85,7 +90,8 @@ type Realm struct {
 	// Keytab holds the service's keys (aes256, des3 and rc4).
 	Keytab string
 
-	log io.Writer
+	log      io.Writer
+	maxDgram int
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -114,6 +120,7 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 		SaltUser: "bob",
 		Service:  "HTTP/localhost",
 		log:      opts.Log,
+		maxDgram: opts.MaxDatagramReply,
 	}
 	if r.Name == "" {
 		r.Name = DefaultRealm

@@ -54,6 +54,10 @@ func (r *Realm) kdcConfFor(port int, log string) string {
 		fmt.Fprintf(&b, " %s:normal", e)
 	}
 	fmt.Fprintf(&b, "\n\t}\n")
+	if r.requireFAST {
+		fmt.Fprintf(&b, "\n[plugins]\n\tkdcpreauth = {\n")
+		fmt.Fprintf(&b, "\t\tdisable = encrypted_timestamp\n\t}\n")
+	}
 	fmt.Fprintf(&b, "\n[logging]\n")
 	fmt.Fprintf(&b, "\tkdc = FILE:%s/%s\n", r.Dir, log)
 	fmt.Fprintf(&b, "\tadmin_server = FILE:%s/kadmind.log\n", r.Dir)

@@ -50,6 +50,12 @@ type Options struct {
 	// KDCDefaults adds relations to the [kdcdefaults] section of the
 	// KDC's profile, such as kdc_max_dgram_reply_size.
 	KDCDefaults map[string]string
+	// RequireFAST makes the KDC offer pre-authentication only inside
+	// FAST: its encrypted timestamp module is disabled, so User (who
+	// requires pre-authentication) can log in only with an armored
+	// request and FAST's encrypted challenge. MIT has no other realm-wide
+	// switch for FAST.
+	RequireFAST bool
 }
 
 // Realm is a running throwaway realm. Its exported fields are set by Start
@@ -95,6 +101,7 @@ type Realm struct {
 	domainRealm map[string]string
 	legacyKeys  bool
 	kdcDefaults map[string]string
+	requireFAST bool
 
 	// mu guards daemons.
 	mu      sync.Mutex
@@ -123,6 +130,7 @@ func Start(ctx context.Context, opts Options) (*Realm, error) {
 	r.domainRealm = opts.DomainRealm
 	r.legacyKeys = opts.LegacySessionKeys
 	r.kdcDefaults = opts.KDCDefaults
+	r.requireFAST = opts.RequireFAST
 	if r.Name == "" {
 		r.Name = DefaultRealm
 	}

@@ -288,6 +288,26 @@ func (d *DC) SambaTool(ctx context.Context, args ...string) (string,
 	return sambaTool(ctx, nil, append(args, "--configfile="+d.SmbConf)...)
 }
 
+// Python runs a Python program under the system's python3 with Samba's
+// modules, as samba-tool runs, with the DC's smb.conf as its first
+// argument (sys.argv[1]) and args after it, and returns its output. The
+// program opens the DC's database itself, for instance with
+// samba.samdb.SamDB and samba.param.LoadParm. Errors carry the program's
+// last output lines, never args.
+func (d *DC) Python(ctx context.Context, program string,
+	args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3",
+		append([]string{"-c", program, d.SmbConf}, args...)...)
+	cmd.Env = pythonEnv()
+	cmd.Dir = d.Dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("testsamba: python: %w: %s", err,
+			firstLines(out))
+	}
+	return string(out), nil
+}
+
 func (d *DC) logf(format string, args ...any) {
 	fmt.Fprintf(d.log, "testsamba: "+format+"\n", args...)
 }

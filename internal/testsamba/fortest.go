@@ -9,8 +9,9 @@ import (
 	"github.com/safekrb5/safekrb5/internal/testrealm"
 )
 
-// forTestTimeout bounds a DC's start in ForTest.
-const forTestTimeout = time.Minute
+// forTestTimeout bounds a DC's start in ForTest, provisioning included:
+// about 12 seconds on an idle machine, several times that on a busy one.
+const forTestTimeout = 3 * time.Minute
 
 // ForTest starts a DC for one test and registers its Stop with
 // t.Cleanup. If Samba is missing it fails the test naming the Debian

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/safekrb5/safekrb5/internal/testheimdal"
+	"github.com/safekrb5/safekrb5/internal/testrealm"
+)
+
+// mit runs an MIT program against the realm and returns its exit code and
+// combined output.
+func mit(t *testing.T, r *testrealm.Realm, stdin string, name string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), kinitTimeout)
+	defer cancel()
+	cmd := r.Command(ctx, name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		require.NoError(t, err)
+	}
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// TestKinitArmor logs in to a realm whose KDC requires FAST: kinit
+// without -T fails, as MIT's does; kinit -T with an armor cache made by
+// MIT's kinit -k works, and MIT's klist reads the result.
+func TestKinitArmor(t *testing.T) {
+	r := testrealm.ForTest(t, testrealm.Options{RequireFAST: true})
+	dir := t.TempDir()
+	armor, cc := filepath.Join(dir, "armor"), filepath.Join(dir, "cc")
+	code, out := mit(t, r, "", "kinit", "-k", "-t", r.Keytab, "-c", armor, r.ServicePrincipal)
+	require.Equal(t, 0, code, out)
+
+	code, _, stderr := runCmd(t, r, r.Password+"\n", "kinit", "-c", cc, r.User)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "FAST")
+	mitCode, _ := mit(t, r, r.Password+"\n", "kinit", "-c", cc, r.User)
+	assert.NotEqual(t, 0, mitCode, "MIT's kinit fails without armor too")
+
+	code, _, stderr = runCmd(t, r, r.Password+"\n", "kinit", "-T", armor, "-c", cc, r.User)
+	require.Equal(t, 0, code, stderr)
+	code, out = mit(t, r, "", "klist", "-c", cc)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "krbtgt/"+r.Name+"@"+r.Name)
+}
+
+// TestKvnoS4U runs kvno -I and -P beside MIT's kvno on an MIT realm,
+// whose DB2 database allows S4U2Self but no constrained delegation: both
+// print the same and fail the same.
+func TestKvnoS4U(t *testing.T) {
+	r := testrealm.ForTest(t, testrealm.Options{})
+	ctx := context.Background()
+	_, err := r.KadminLocal(ctx, "modprinc +ok_to_auth_as_delegate "+r.Service)
+	require.NoError(t, err)
+	require.NoError(t, r.AddPrincipal(ctx, "HTTP/target.localhost", ""))
+	cc := filepath.Join(t.TempDir(), "svc")
+	code, _, stderr := runCmd(t, r, "", "kinit", "-k", "-t", r.Keytab, "-c", cc, r.Service)
+	require.Equal(t, 0, code, stderr)
+
+	tests := []struct {
+		name string
+		args []string
+		ok   bool
+	}{
+		{"S4U2Self", []string{"-I", r.User, r.Service}, true},
+		{"S4U2Proxy refused", []string{"-I", r.User, "-P", "HTTP/target.localhost"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-c", cc}, tc.args...)
+			code, out, stderr := runCmd(t, r, "", append([]string{"kvno"}, args...)...)
+			mitCode, mitOut := mit(t, r, "", "kvno", args...)
+			if !tc.ok {
+				assert.Equal(t, 1, code)
+				assert.NotEqual(t, 0, mitCode, mitOut)
+				assert.Contains(t, stderr, "KDC_ERR_BADOPTION")
+				return
+			}
+			require.Equal(t, 0, code, stderr)
+			require.Equal(t, 0, mitCode, mitOut)
+			assert.Equal(t, r.ServicePrincipal+": kvno = 1\n", out)
+			assert.Equal(t, out, mitOut)
+		})
+	}
+	code, _, stderr = runCmd(t, r, "", "kvno", "-c", cc, "-I", r.User, "HTTP/target.localhost")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "must be the cache's principal")
+}
+
+// TestKvnoS4UProxyHeimdal runs kvno -I -P against Heimdal, which grants
+// constrained delegation.
+func TestKvnoS4UProxyHeimdal(t *testing.T) {
+	h := testheimdal.ForTest(t, testheimdal.Options{})
+	ctx := context.Background()
+	_, err := h.Kadmin(ctx, "add", "--random-key", "--use-defaults", "HTTP/target.localhost")
+	require.NoError(t, err)
+	_, err = h.Kadmin(ctx, "modify", "--attributes=trusted-for-delegation",
+		"--constrained-delegation=HTTP/target.localhost@"+h.Name, h.Service)
+	require.NoError(t, err)
+	t.Setenv("KRB5_CONFIG", h.ConfPath)
+	cc := filepath.Join(t.TempDir(), "svc")
+	code, _, stderr := runHeimdal(t, "kinit", "-k", "-t", h.Keytab, "-c", cc, h.Service)
+	require.Equal(t, 0, code, stderr)
+	for _, user := range [][]string{{"-I", h.User}, {"-U", h.UserPrincipal}} {
+		t.Run(user[0], func(t *testing.T) {
+			args := append([]string{"kvno", "-c", cc}, user...)
+			code, out, stderr := runHeimdal(t, append(args, "-P", "HTTP/target.localhost")...)
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, "HTTP/target.localhost@"+h.Name+": kvno = 1\n", out)
+		})
+	}
+}
+
+func runHeimdal(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	code := run(&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}, args)
+	return code, out.String(), errOut.String()
+}
