@@ -155,6 +155,7 @@ func ticketFromCredential(cred *ccachefile.Credential) (*ServiceTicket, error) {
 		RenewTill:   cred.RenewTill,
 		KeyType:     cred.Key.Type,
 		key:         key,
+		ck:          &sessionCrypto{},
 	}, nil
 }
 

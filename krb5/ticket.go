@@ -34,9 +34,16 @@ type ServiceTicket struct {
 	KeyType int32
 
 	key *support.Secret
-	// ck is the session key for kcrypto, with the keys derived from it,
-	// made on first use (useCrypto) and wiped by destroy.
-	ck atomic.Pointer[kcrypto.Key]
+	// ck keeps the session key for kcrypto, with the keys derived from
+	// it (useCrypto); nil where a ticket is built without it. Like key,
+	// it is shared by copies of the ticket.
+	ck *sessionCrypto
+}
+
+// sessionCrypto is a ticket's session key as a kcrypto.Key, made on
+// first use and wiped when the ticket is destroyed.
+type sessionCrypto struct {
+	k atomic.Pointer[kcrypto.Key]
 }
 
 // UseSessionKey calls f with the session key. The key's bytes are valid
@@ -85,9 +92,11 @@ func (t *ServiceTicket) destroy() {
 	if t != nil && t.key != nil {
 		t.key.Destroy()
 		// Destroy waited for every useCrypto in flight and refuses new
-		// ones: nothing stores ck any more.
-		if k := t.ck.Swap(nil); k != nil {
-			k.Wipe()
+		// ones: nothing stores the key any more.
+		if t.ck != nil {
+			if k := t.ck.k.Swap(nil); k != nil {
+				k.Wipe()
+			}
 		}
 	}
 }
@@ -116,6 +125,7 @@ func newServiceTicket(tkt messages.Ticket, cname types.PrincipalName,
 		RenewTill: part.RenewTill,
 		KeyType:   part.Key.KeyType,
 		key:       key,
+		ck:        &sessionCrypto{},
 	}, nil
 }
 

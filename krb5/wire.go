@@ -56,17 +56,25 @@ func encodeAPReq(t *ServiceTicket, auth *types.Authenticator, usage uint32) ([]b
 // exchange. It fails as UseSessionKey does once the ticket is destroyed.
 func (t *ServiceTicket) useCrypto(f func(k *kcrypto.Key) error) error {
 	return t.key.Use(func(b []byte) error {
-		k := t.ck.Load()
+		if t.ck == nil {
+			k, err := kcrypto.NewKey(t.KeyType, b)
+			if err != nil {
+				return err
+			}
+			defer k.Wipe()
+			return f(k)
+		}
+		k := t.ck.k.Load()
 		if k == nil {
 			nk, err := kcrypto.NewKey(t.KeyType, b)
 			if err != nil {
 				return err
 			}
-			if t.ck.CompareAndSwap(nil, nk) {
+			if t.ck.k.CompareAndSwap(nil, nk) {
 				k = nk
 			} else {
 				nk.Wipe()
-				k = t.ck.Load()
+				k = t.ck.k.Load()
 			}
 		}
 		return f(k)
