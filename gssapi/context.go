@@ -3,7 +3,6 @@ package gssapi
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -133,10 +132,7 @@ func newContext(sc *SecurityContext, key types.EncryptionKey, delegation []byte)
 		return nil, err
 	}
 	sc.key, sc.keyType = s, key.KeyType
-	// An enctype kcrypto does not know leaves ck nil: the context is
-	// made, and its per-message calls say the enctype is unavailable.
-	sc.ck, err = kcrypto.NewKey(key.KeyType, key.KeyValue)
-	if err != nil && !errors.Is(err, kcrypto.ErrUnsupported) {
+	if sc.ck, err = kcrypto.NewKey(key.KeyType, key.KeyValue); err != nil {
 		s.Destroy()
 		return nil, gssErr(errortables.GSSFailure, nil, fmt.Sprintf(
 			"context key of enctype %d", key.KeyType), err)
