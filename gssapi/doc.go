@@ -35,6 +35,12 @@
 // has no logon information, are accepted alike; VerifyPAC and
 // RequirePAC make Accept itself check, or demand, the PAC.
 //
+// BUG(safekrb5): the AES key schedules and HMAC states that Go's
+// crypto/aes and crypto/hmac make from a context key while a token is
+// protected cannot be wiped; they stay in memory until the garbage
+// collector reuses it. The context's own copies of its key, of the keys
+// derived from it and of its AES round keys are wiped on Close.
+//
 // BUG(safekrb5): the acceptor does not check the addresses a ticket may
 // carry against the initiator's (RFC 4120 section 3.2.3 makes that
 // optional, and MIT checks them only when channel bindings name an IPv4
