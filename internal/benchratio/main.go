@@ -204,7 +204,8 @@ func median(v []float64) float64 {
 
 // printPairs prints the cost ratio NAME/BASELINE of each pair.
 func printPairs(w io.Writer, r *results, pairs []string) error {
-	fmt.Fprintln(w, "| benchmark | baseline | median ns/op | baseline ns/op | ratio (median of per-round ratios) |")
+	fmt.Fprintln(w, "| benchmark | baseline | median ns/op | baseline ns/op | "+
+		"ratio (median of per-round ratios) |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, pair := range pairs {
 		a, b, ok := strings.Cut(pair, "/")

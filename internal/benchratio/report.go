@@ -237,7 +237,8 @@ func (rep *report) speedTable(name string) (string, error) {
 		return "", fmt.Errorf("no speed table %q", name)
 	}
 	var b strings.Builder
-	b.WriteString("| operation | safekrb5 | peer | peer's figure | speed ratio (range over rounds) | target | |\n")
+	b.WriteString("| operation | safekrb5 | peer | peer's figure | " +
+		"speed ratio (range over rounds) | target | |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		q, err := rep.res.ratios(r.ours, r.base, r.unit, !isRate(r.unit))

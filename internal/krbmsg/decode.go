@@ -26,7 +26,8 @@ func DecodeAPReq(b []byte) (messages.APReq, error) {
 		ap.Ticket, f.err = DecodeTicket(tb)
 	}
 	if eb := f.need(4, "authenticator"); f.err == nil {
-		ap.EncryptedAuthenticator, f.err = decodeEncryptedData(eb, where{typ: "AP-REQ", field: "authenticator"})
+		ap.EncryptedAuthenticator, f.err = decodeEncryptedData(eb,
+			where{typ: "AP-REQ", field: "authenticator"})
 	}
 	if err := f.done(); err != nil {
 		return ap, err
