@@ -34,3 +34,7 @@ demo-ad: deps
 # scripts/bench.sh).
 bench: deps
 	./scripts/bench.sh
+
+# Every fuzz target for FUZZTIME each (default 10s): scripts/fuzz.sh.
+fuzz:
+	./scripts/fuzz.sh

@@ -8,13 +8,14 @@ import (
 	"os"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
+	"github.com/safekrb5/safekrb5/internal/krbmsg"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
@@ -250,6 +251,7 @@ type accepted struct {
 	keys        *keyVersion         // the key set the ticket decrypted with, pinned
 	ticketKey   ticketKey           // which of its keys, for the PAC
 	sessionKey  types.EncryptionKey // wiped by the caller
+	skey        *kcrypto.Key        // the session key for encryption, wiped by the caller
 	subkey      types.EncryptionKey // the initiator's, may be empty; wiped by the caller
 	authzData   types.AuthorizationData
 	delegation  []byte       // KRB-CRED, if the client delegated
@@ -260,6 +262,9 @@ func (a *accepted) wipe() {
 	a.keys.Unpin()
 	a.keys = nil
 	support.Wipe(a.sessionKey.KeyValue)
+	if a.skey != nil {
+		a.skey.Wipe()
+	}
 	support.Wipe(a.subkey.KeyValue)
 	support.Wipe(a.delegation)
 }
@@ -281,8 +286,8 @@ func gssErr(major errortables.GSSMajor, minor *errortables.Error, detail string,
 // include the initiator's; time is within the skew; the authenticator
 // was not seen before.
 func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepted, error) {
-	var ap messages.APReq
-	if err := ap.Unmarshal(msg); err != nil {
+	ap, err := krbmsg.DecodeAPReq(msg)
+	if err != nil {
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
 			"AP-REQ does not decode", errors.New(firstLine(err.Error())))
 	}
@@ -301,7 +306,7 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepte
 	ks, err := ac.keys.useKey(tkt.SName, tkt.Realm, uint32(tkt.EncPart.KVNO), tkt.EncPart.EType,
 		func(key types.EncryptionKey, kvno uint32) error {
 			var err error
-			plain, err = crypto.DecryptEncPart(tkt.EncPart, key, keyusage.KDC_REP_TICKET)
+			plain, err = kcrypto.Open(key, keyusage.KDC_REP_TICKET, tkt.EncPart)
 			tk = ticketKey{kvno: kvno, etype: key.KeyType}
 			return err
 		})
@@ -316,8 +321,8 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepte
 			"ticket does not decrypt with the keytab's key", nil)
 	}
 	defer support.Wipe(plain)
-	var part messages.EncTicketPart
-	if err := part.Unmarshal(plain); err != nil {
+	part, err := krbmsg.DecodeEncTicketPart(plain)
+	if err != nil {
 		ks.Unpin()
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
 			"ticket's encrypted part does not decode", nil)
@@ -349,15 +354,19 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepte
 		}
 	}
 
-	authPlain, err := crypto.DecryptEncPart(ap.EncryptedAuthenticator, part.Key,
-		keyusage.AP_REQ_AUTHENTICATOR)
+	if out.skey, err = kcrypto.NewKey(part.Key.KeyType, part.Key.KeyValue); err != nil {
+		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrBadIntegrity,
+			fmt.Sprintf("ticket's session key of enctype %d", part.Key.KeyType), nil)
+	}
+	authPlain, err := out.skey.Decrypt(keyusage.AP_REQ_AUTHENTICATOR,
+		ap.EncryptedAuthenticator.Cipher)
 	if err != nil {
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrBadIntegrity,
 			"authenticator does not decrypt with the session key", nil)
 	}
 	defer support.Wipe(authPlain)
-	var auth types.Authenticator
-	if err := auth.Unmarshal(authPlain); err != nil {
+	auth, err := krbmsg.DecodeAuthenticator(authPlain)
+	if err != nil {
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
 			"authenticator does not decode", nil)
 	}

@@ -7,18 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/credentials"
-	"github.com/jcmturner/gokrb5/v8/crypto"
-	"github.com/jcmturner/gokrb5/v8/iana"
-	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
-	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/internal/kcrypto"
+	"github.com/safekrb5/safekrb5/internal/krbmsg"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -289,37 +286,19 @@ func randomSeq() (uint32, error) {
 	return binary.BigEndian.Uint32(b[:]) & 0x3fffffff, nil
 }
 
-// encAPRepPart is EncAPRepPart (RFC 4120 section 5.5.2) for encoding.
-type encAPRepPart struct {
-	CTime          time.Time `asn1:"generalized,explicit,tag:0"`
-	Cusec          int       `asn1:"explicit,tag:1"`
-	SequenceNumber int64     `asn1:"explicit,tag:3"`
-}
-
-type apRep struct {
-	PVNO    int                 `asn1:"explicit,tag:0"`
-	MsgType int                 `asn1:"explicit,tag:1"`
-	EncPart types.EncryptedData `asn1:"explicit,tag:2"`
-}
-
 // buildAPRep makes the Kerberos token carrying the AP-REP: the client's
 // time echoed under the session key, with our first sequence number.
 func buildAPRep(a *accepted, seq uint32) ([]byte, error) {
-	part, err := asn1.Marshal(encAPRepPart{CTime: a.ctime, Cusec: a.cusec,
-		SequenceNumber: int64(seq)})
-	if err != nil {
-		return nil, err
-	}
-	part = appTag(part, asnAppTag.EncAPRepPart)
-	ed, err := crypto.GetEncryptedData(part, a.sessionKey, keyusage.AP_REP_ENCPART, 0)
+	part := krbmsg.AppendEncAPRepPart(nil, &messages.EncAPRepPart{CTime: a.ctime,
+		Cusec: a.cusec, SequenceNumber: int64(seq)})
+	defer support.Wipe(part)
+	cipher, err := a.skey.Encrypt(nil, keyusage.AP_REP_ENCPART, part)
 	if err != nil {
 		return nil, gssErr(errortables.GSSFailure, nil, "encrypting the AP-REP", err)
 	}
-	rep, err := asn1.Marshal(apRep{PVNO: iana.PVNO, MsgType: msgtype.KRB_AP_REP, EncPart: ed})
-	if err != nil {
-		return nil, err
-	}
-	return krb5Token(tokAPRep, appTag(rep, asnAppTag.APREP))
+	rep := krbmsg.AppendAPRep(nil, types.EncryptedData{EType: a.skey.EType(),
+		Cipher: cipher})
+	return krb5Token(tokAPRep, rep)
 }
 
 // appTag wraps DER bytes in an [APPLICATION n] constructed tag.

@@ -410,3 +410,72 @@ func wrongOID(raw []byte) []byte {
 	}
 	return out
 }
+
+// TestNegotiateClientBrokenConnections: servers that break the
+// connection instead of answering, as the KDC fault proxy does for the
+// KDC: bytes that are no HTTP at all, a reset, a close before any
+// answer, and a close in the middle of the body. Each request fails with
+// an error within its timeout, and nothing is left running.
+func TestNegotiateClientBrokenConnections(t *testing.T) {
+	testRealm(t)
+	noLeaks(t)
+	c := readyClient(t)
+	readRequest := func(conn net.Conn) bool {
+		_, err := http.ReadRequest(bufio.NewReader(conn))
+		return err == nil
+	}
+	tests := []struct {
+		name  string
+		serve func(net.Conn, <-chan struct{})
+		opts  []gssapi.TransportOption
+		want  error // matched by errors.Is when set
+	}{
+		{"garbage", func(conn net.Conn, _ <-chan struct{}) {
+			if readRequest(conn) {
+				io.WriteString(conn, "\x16\x03\x01 this is no HTTP answer\r\n\r\n")
+			}
+		}, nil, nil},
+		{"reset", func(conn net.Conn, _ <-chan struct{}) {
+			if readRequest(conn) {
+				conn.(*net.TCPConn).SetLinger(0)
+			}
+		}, nil, nil},
+		{"close-before-answer", func(conn net.Conn, _ <-chan struct{}) {
+			readRequest(conn)
+		}, nil, nil},
+		{"close-mid-body", func(conn net.Conn, _ <-chan struct{}) {
+			if readRequest(conn) {
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b")
+			}
+		}, []gssapi.TransportOption{gssapi.WithoutMutual()}, io.ErrUnexpectedEOF},
+		{"close-mid-headers", func(conn net.Conn, _ <-chan struct{}) {
+			if readRequest(conn) {
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nWWW-Authenticate: Nego")
+			}
+		}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := rawServer(t, tt.serve)
+			base := &http.Transport{}
+			defer base.CloseIdleConnections()
+			hc := &http.Client{Transport: gssapi.NewTransport(c, base, tt.opts...),
+				Timeout: httpTimeout}
+			begin := time.Now()
+			resp, err := hc.Get(url)
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			cost := time.Since(begin)
+			t.Logf("%s: %v: %v", tt.name, cost.Round(time.Millisecond), err)
+			require.Error(t, err)
+			if tt.want != nil {
+				assert.ErrorIs(t, err, tt.want)
+			}
+			assert.NotErrorIs(t, err, context.DeadlineExceeded,
+				"a broken connection fails at once, not at the timeout")
+			assert.Less(t, cost, httpTimeout)
+		})
+	}
+}

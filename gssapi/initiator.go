@@ -16,6 +16,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
+	"github.com/safekrb5/safekrb5/internal/krbmsg"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
@@ -149,7 +151,7 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 	now := s.clock.Now().UTC()
 	in := &Initiator{ticket: tkt, flags: s.flags, ctime: now.Truncate(time.Second),
 		cusec: now.Nanosecond() / 1000, seq: seq}
-	var apReq messages.APReq
+	var authEnc types.EncryptedData
 	err = tkt.UseSessionKey(func(key types.EncryptionKey) error {
 		et, err := crypto.GetEtype(key.KeyType)
 		if err != nil {
@@ -182,21 +184,20 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 			SubKey:    types.EncryptionKey{KeyType: key.KeyType, KeyValue: sub},
 			SeqNumber: int64(seq),
 		}
-		apReq, err = messages.NewAPReq(tkt.Ticket, key, auth)
+		plain := krbmsg.AppendAuthenticator(nil, &auth)
+		defer support.Wipe(plain)
+		authEnc, err = kcrypto.Seal(key, keyusage.AP_REQ_AUTHENTICATOR, plain)
 		return err
 	})
 	if err != nil {
 		in.Close()
 		return nil, nil, err
 	}
+	opts := types.NewKrbFlags()
 	if s.flags&FlagMutual != 0 {
-		types.SetFlag(&apReq.APOptions, flags.APOptionMutualRequired)
+		types.SetFlag(&opts, flags.APOptionMutualRequired)
 	}
-	msg, err := apReq.Marshal()
-	if err != nil {
-		in.Close()
-		return nil, nil, gssErr(errortables.GSSFailure, nil, "encoding the AP-REQ", err)
-	}
+	msg := krbmsg.AppendAPReq(nil, opts, &tkt.Ticket, authEnc)
 	tok, err := krb5Token(tokAPReq, msg)
 	if err != nil {
 		in.Close()
@@ -317,19 +318,19 @@ func (in *Initiator) verifyAPRep(tok []byte) (*messages.EncAPRepPart, error) {
 	default:
 		return nil, gssErr(errortables.GSSDefectiveToken, nil, "unexpected Kerberos token", nil)
 	}
-	var rep messages.APRep
-	if err := rep.Unmarshal(msg); err != nil {
+	rep, err := krbmsg.DecodeAPRep(msg)
+	if err != nil {
 		return nil, gssErr(errortables.GSSDefectiveToken, nil, "AP-REP does not decode", nil)
 	}
 	var part messages.EncAPRepPart
 	err = t.UseSessionKey(func(key types.EncryptionKey) error {
-		plain, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AP_REP_ENCPART)
+		plain, err := kcrypto.Open(key, keyusage.AP_REP_ENCPART, rep.EncPart)
 		if err != nil {
 			return gssErr(errortables.GSSFailure, errortables.ErrMutualFailed,
 				"AP-REP does not decrypt with the session key", nil)
 		}
 		defer support.Wipe(plain)
-		if err := part.Unmarshal(plain); err != nil {
+		if part, err = krbmsg.DecodeEncAPRepPart(plain); err != nil {
 			return gssErr(errortables.GSSDefectiveToken, nil, "AP-REP part does not decode", nil)
 		}
 		return nil

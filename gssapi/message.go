@@ -168,7 +168,7 @@ func (sc *SecurityContext) cfxEtype() (etype.EType, error) {
 			sc.keyType), nil)
 	}
 	et, err := crypto.GetEtype(sc.keyType)
-	if err != nil {
+	if err != nil || sc.ck == nil {
 		return nil, gssErr(errortables.GSSUnavailable, nil,
 			fmt.Sprintf("context key enctype %d", sc.keyType), nil)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
-	"github.com/jcmturner/gokrb5/v8/spnego"
 
 	"github.com/safekrb5/safekrb5/errortables"
 )
@@ -159,8 +158,8 @@ func parseMechTypes(b []byte) ([]asn1.ObjectIdentifier, error) {
 		if err != nil || tag != 0x06 {
 			return nil, fmt.Errorf("%w: mechanism is not an OID", errSPNEGO)
 		}
-		var oid asn1.ObjectIdentifier
-		if _, err := asn1.Unmarshal(body[:len(body)-len(next)], &oid); err != nil {
+		oid, err := parseOID(body[:len(body)-len(next)])
+		if err != nil {
 			return nil, fmt.Errorf("%w: bad mechanism OID", errSPNEGO)
 		}
 		out = append(out, oid)
@@ -188,7 +187,7 @@ func parseNegResp(b []byte) (*negRespIn, error) {
 			if err != nil || t != 0x06 || len(rest) != 0 {
 				return fmt.Errorf("%w: bad supportedMech", errSPNEGO)
 			}
-			if _, err := asn1.Unmarshal(c, &out.mech); err != nil {
+			if out.mech, err = parseOID(c); err != nil {
 				return fmt.Errorf("%w: bad supportedMech", errSPNEGO)
 			}
 		case 0xa2:
@@ -380,11 +379,35 @@ func verifyMechListMIC(sc *SecurityContext, mechTypes, mic []byte) error {
 
 // negResp encodes a NegTokenResp.
 func negResp(state int, mech asn1.ObjectIdentifier, respTok, mic []byte) ([]byte, error) {
-	r := spnego.NegTokenResp{NegState: asn1.Enumerated(state), SupportedMech: mech,
-		ResponseToken: respTok, MechListMIC: mic}
-	b, err := r.Marshal()
-	if err != nil {
-		return nil, gssErr(errortables.GSSFailure, nil, "encoding the SPNEGO answer", err)
+	var oid []byte
+	if len(mech) > 0 {
+		var err error
+		if oid, err = asn1.Marshal(mech); err != nil {
+			return nil, gssErr(errortables.GSSFailure, nil, "encoding the SPNEGO answer", err)
+		}
 	}
-	return b, nil
+	// NegTokenResp (RFC 4178 section 4.2.2) inside [1], the form gokrb5
+	// encodes: negState always, the other fields when not empty.
+	body := []byte{0xa0, 3, 0x0a, 1, byte(state)}
+	if len(oid) > 0 {
+		body = append(body, 0xa1)
+		body = appendDERLength(body, len(oid))
+		body = append(body, oid...)
+	}
+	body = appendOctetsField(body, 0xa2, respTok)
+	body = appendOctetsField(body, 0xa3, mic)
+	seq := append([]byte{0x30}, appendDERLength(nil, len(body))...)
+	out := append([]byte{0xa1}, appendDERLength(nil, len(seq)+len(body))...)
+	return append(append(out, seq...), body...), nil
+}
+
+// appendOctetsField appends [tag] OCTET STRING v, nothing for an empty v.
+func appendOctetsField(b []byte, tag byte, v []byte) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	inner := append([]byte{0x04}, appendDERLength(nil, len(v))...)
+	b = append(b, tag)
+	b = appendDERLength(b, len(inner)+len(v))
+	return append(append(b, inner...), v...)
 }

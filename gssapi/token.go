@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
+
+	"github.com/safekrb5/safekrb5/internal/krbmsg"
 )
 
 // Mechanism OIDs.
@@ -77,18 +79,7 @@ func derHeader(b []byte) (tag byte, content, rest []byte, err error) {
 }
 
 // appendDERLength appends a DER definite length.
-func appendDERLength(b []byte, n int) []byte {
-	switch {
-	case n < 0x80:
-		return append(b, byte(n))
-	case n < 0x100:
-		return append(b, 0x81, byte(n))
-	case n < 0x10000:
-		return append(b, 0x82, byte(n>>8), byte(n))
-	default:
-		return append(b, 0x83, byte(n>>16), byte(n>>8), byte(n))
-	}
-}
+func appendDERLength(b []byte, n int) []byte { return krbmsg.AppendLength(b, n) }
 
 // wrapGSS frames an inner token with its mechanism OID (RFC 2743 section
 // 3.1): [APPLICATION 0] { OID, inner }.
@@ -117,12 +108,40 @@ func unwrapGSS(tok []byte) (asn1.ObjectIdentifier, []byte, error) {
 	if err != nil || otag != 0x06 {
 		return nil, nil, fmt.Errorf("%w: no mechanism OID", errToken)
 	}
-	var oid asn1.ObjectIdentifier
-	full := content[:len(content)-len(inner)]
-	if _, err := asn1.Unmarshal(full, &oid); err != nil || len(oidBytes) == 0 {
+	oid, err := parseOID(content[:len(content)-len(inner)])
+	if err != nil || len(oidBytes) == 0 {
 		return nil, nil, fmt.Errorf("%w: bad mechanism OID", errToken)
 	}
 	return oid, inner, nil
+}
+
+// knownOIDs are the DER encodings of the mechanism OIDs, for parseOID.
+var knownOIDs = func() map[string]asn1.ObjectIdentifier {
+	m := map[string]asn1.ObjectIdentifier{}
+	for _, oid := range []asn1.ObjectIdentifier{OIDKRB5, OIDMSKRB5, OIDSPNEGO,
+		OIDNTLM, OIDNegoEx} {
+		b, err := asn1.Marshal(oid)
+		if err != nil {
+			panic("gssapi: encoding a mechanism OID: " + err.Error())
+		}
+		m[string(b)] = oid
+	}
+	return m
+}()
+
+// parseOID decodes a DER OBJECT IDENTIFIER. The mechanism OIDs, nearly
+// all a peer ever sends, are looked up by their bytes; the value returned
+// for them is shared and must not be changed.
+func parseOID(der []byte) (asn1.ObjectIdentifier, error) {
+	if oid, ok := knownOIDs[string(der)]; ok {
+		return oid, nil
+	}
+	var oid asn1.ObjectIdentifier
+	rest, err := asn1.Unmarshal(der, &oid)
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%w: bytes after the OID", errToken)
+	}
+	return oid, err
 }
 
 // krb5Inner splits a Kerberos mechanism token into its token identifier

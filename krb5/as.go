@@ -23,6 +23,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -394,6 +395,7 @@ func (c *Client) longTermKey(in saltInfo) (*loginKey, error) {
 	if err := checkS2KParams(in.etype, params); err != nil {
 		return nil, err
 	}
+	c.trace(context.Background(), "string-to-key", "enctype", in.etype)
 	var out *loginKey
 	err = c.currentPassword().Use(func(pw []byte) error {
 		k, err := et.StringToKey(string(pw), salt, params)
@@ -519,7 +521,7 @@ type asState struct {
 func (c *Client) finishASWith(ctx context.Context, rep []byte, req *messages.ASReq,
 	key *loginKey, st asState) (*ServiceTicket, error) {
 	var asRep messages.ASRep
-	if err := unmarshalSafe("AS-REP", rep, asRep.Unmarshal); err != nil {
+	if err := unmarshalSafe("AS-REP", rep, decodeKDCRep(&asRep.KDCRepFields, false)); err != nil {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 	}
 	var fresp *fastResponse
@@ -558,7 +560,7 @@ func (c *Client) finishASWith(ctx context.Context, rep []byte, req *messages.ASR
 		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 	}
 	defer support.Wipe(replyKey.KeyValue)
-	plain, err := crypto.DecryptEncPart(asRep.EncPart, replyKey, keyusage.AS_REP_ENCPART)
+	plain, err := kcrypto.Open(replyKey, keyusage.AS_REP_ENCPART, asRep.EncPart)
 	if err != nil {
 		// The usual cause is a wrong password on a principal that does
 		// not require pre-authentication.
@@ -567,7 +569,7 @@ func (c *Client) finishASWith(ctx context.Context, rep []byte, req *messages.ASR
 	}
 	defer support.Wipe(plain)
 	var part messages.EncKDCRepPart
-	if err := unmarshalSafe("EncASRepPart", plain, part.Unmarshal); err != nil {
+	if err := unmarshalSafe("EncASRepPart", plain, decodeEncKDCRepPart(&part)); err != nil {
 		return nil, fmt.Errorf("krb5: AS exchange: %w", err)
 	}
 	defer support.Wipe(part.Key.KeyValue)

@@ -156,6 +156,7 @@ func ticketFromCredential(cred *ccachefile.Credential) (*ServiceTicket, error) {
 		KeyType:     cred.Key.Type,
 		Addresses:   addressesFromCache(cred.Addresses),
 		key:         key,
+		ck:          &sessionCrypto{},
 	}, nil
 }
 

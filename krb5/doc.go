@@ -77,6 +77,13 @@
 // in memory until the garbage collector reuses it. The client's own copy
 // lives in a support.Secret and is wiped on Close.
 //
+// BUG(safekrb5): the AES key schedules and HMAC states that Go's
+// crypto/aes and crypto/hmac make from a session or long-term key while
+// encrypting cannot be wiped; they stay in memory until the garbage
+// collector reuses it. The keys the library holds (keys derived for each
+// usage and its own AES round keys included) are wiped with their
+// ticket, keytab or client.
+//
 // BUG(safekrb5): KDC proxies (MS-KKDCP, "kdc = https://...") are not
 // supported: a realm whose KDCs are all proxies fails with an error
 // matching ErrNotSupported, and proxies listed beside ordinary KDCs are

@@ -18,6 +18,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -401,7 +402,7 @@ func decodeFASTReply(b []byte, armorKey types.EncryptionKey) (*fastResponse, err
 	}); err != nil {
 		return nil, err
 	}
-	plain, err := crypto.DecryptEncPart(rep.EncFastRep, armorKey, keyusage.KEY_USAGE_FAST_REP)
+	plain, err := kcrypto.Open(armorKey, keyusage.KEY_USAGE_FAST_REP, rep.EncFastRep)
 	if err != nil {
 		return nil, ErrBadIntegrity.With("cannot decrypt the FAST reply", nil)
 	}
@@ -753,7 +754,7 @@ func decryptKDCChallenge(ed types.EncryptedData, armorKey,
 		if err != nil {
 			return nil, err
 		}
-		plain, err := crypto.DecryptEncPart(ed, k, keyusage.KEY_USAGE_ENC_CHALLENGE_KDC)
+		plain, err := kcrypto.Open(k, keyusage.KEY_USAGE_ENC_CHALLENGE_KDC, ed)
 		support.Wipe(k.KeyValue)
 		if err == nil {
 			return plain, nil

@@ -76,3 +76,17 @@ func FuzzFASTReply(f *testing.F) {
 		_ = methodData(data)
 	})
 }
+
+// A FAST reply under an rc4-hmac armor key whose ciphertext is shorter
+// than rc4-hmac's checksum fails as an integrity error: gokrb5's rc4
+// decryption, which read it before, panics on it.
+func TestFASTReplyShortRC4Cipher(t *testing.T) {
+	key := types.EncryptionKey{KeyType: etypeRC4HMAC, KeyValue: bytes.Repeat([]byte{3}, 16)}
+	for n := range 24 {
+		b, err := asn1.Marshal(fastArmoredRepMsg{EncFastRep: types.EncryptedData{
+			EType: etypeRC4HMAC, Cipher: make([]byte, n)}})
+		require.NoError(t, err)
+		_, err = decodeFASTReply(explicitTag0(b), key)
+		require.ErrorIs(t, err, ErrBadIntegrity, "%d bytes", n)
+	}
+}

@@ -1,15 +1,18 @@
 package krb5
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/config"
@@ -274,7 +277,7 @@ func isTooBig(rep []byte) bool {
 // that fills the largest datagram is refused as possibly cut.
 func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
 	req []byte) ([]byte, error) {
-	conn, err := d.DialContext(ctx, "udp", addr)
+	conn, err := dialUDP(ctx, d, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -287,16 +290,37 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
 	if _, err := conn.Write(req); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
-	buf := make([]byte, maxUDPReply+1)
-	n, err := conn.Read(buf)
+	bp := udpBufs.Get().(*[]byte)
+	defer udpBufs.Put(bp)
+	n, err := conn.Read(*bp)
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	if n > maxUDPReply {
 		return nil, errors.New("UDP reply truncated")
 	}
-	return buf[:n], nil
+	return bytes.Clone((*bp)[:n]), nil
 }
+
+// dialUDP connects a UDP socket to addr. An IP address with a port, as
+// KDC addresses in configurations usually are, is connected directly,
+// without the dialer's parsing and resolution, which for a datagram
+// socket cost more than the connect itself.
+func dialUDP(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error) {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(ap))
+	}
+	return d.DialContext(ctx, "udp", addr)
+}
+
+// udpBufs holds buffers for UDP replies. One must hold the largest
+// datagram and one byte more, to tell a full one from a truncated one:
+// too much to allocate, and zero, for every exchange. A reply is copied
+// out of it; what stays behind is ciphertext and public fields.
+var udpBufs = sync.Pool{New: func() any {
+	b := make([]byte, maxUDPReply+1)
+	return &b
+}}
 
 // exchangeTCP sends req with its length prefix and reads one framed
 // reply (RFC 4120 section 7.2.2).

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/safekrb5/safekrb5/internal/testrealm"
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
@@ -121,9 +122,7 @@ func (s *syncBuffer) String() string {
 func TestTraceHasNoSecrets(t *testing.T) {
 	r := testRealm(t)
 	ctx := ctxT(t)
-	var buf syncBuffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := passwordClient(t, r, krb5.WithLogger(log))
+	c, buf := tracedClient(t, r)
 	require.NoError(t, c.Login(ctx))
 	st, err := c.ServiceTicket(ctx, r.Service)
 	require.NoError(t, err)
@@ -189,4 +188,25 @@ func traceChild(t *testing.T) {
 	}
 	require.NoError(t, c.Close())
 	require.NoError(t, krb5.Shutdown(ctx))
+}
+
+// TestOneStringToKeyPerLogin counts the string-to-key runs of a password
+// login, which the KDC makes a pre-authenticated one: the key derived to
+// answer PREAUTH_REQUIRED also opens the AS-REP.
+func TestOneStringToKeyPerLogin(t *testing.T) {
+	r := testRealm(t)
+	c, buf := tracedClient(t, r)
+	require.NoError(t, c.Login(ctxT(t)))
+	trace := buf.String()
+	require.Contains(t, trace, "KRB-ERROR", "the KDC asked for pre-authentication")
+	assert.Equal(t, 1, strings.Count(trace, "msg=string-to-key"), trace)
+}
+
+// tracedClient is a password client whose debug trace goes to the
+// returned buffer.
+func tracedClient(t *testing.T, r *testrealm.Realm) (*krb5.Client, *syncBuffer) {
+	t.Helper()
+	buf := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return passwordClient(t, r, krb5.WithLogger(log)), buf
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
+	"github.com/safekrb5/safekrb5/internal/krbmsg"
 	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -374,8 +376,8 @@ func (c *Client) sendTGS(ctx context.Context, s *tgsSend, tgt *ServiceTicket,
 	var err error
 	if s.fast != nil {
 		b, err = s.fast.wrapTGS(&s.req)
-	} else if b, err = s.req.Marshal(); err != nil {
-		err = fmt.Errorf("krb5: TGS exchange: encoding TGS-REQ: %w", err)
+	} else {
+		b = encodeTGSReq(&s.req)
 	}
 	if err != nil {
 		return nil, false, err
@@ -467,12 +469,9 @@ func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.P
 		}
 		body.AdditionalTickets = x.additional
 	}
-	bodyBytes, err := body.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("krb5: TGS exchange: encoding body: %w", err)
-	}
+	bodyBytes := krbmsg.AppendKDCReqBody(nil, &body)
 	s := &tgsSend{}
-	var apReq messages.APReq
+	var ap []byte
 	var extra types.PADataSequence
 	err = tgt.UseSessionKey(func(key types.EncryptionKey) error {
 		et, err := crypto.GetEtype(key.KeyType)
@@ -480,8 +479,8 @@ func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.P
 			return fmt.Errorf("krb5: TGS exchange: %w", ErrNotSupported.With(
 				fmt.Sprintf("TGT session key enctype %d", key.KeyType), nil))
 		}
-		sum, err := et.GetChecksumHash(key.KeyValue, bodyBytes,
-			keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM)
+		sum, err := tgt.checksum(keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR_CHKSUM,
+			bodyBytes)
 		if err != nil {
 			return fmt.Errorf("krb5: TGS exchange: checksum: %w", err)
 		}
@@ -511,17 +510,12 @@ func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.P
 				return err
 			}
 		}
-		apReq, err = messages.NewAPReq(tgt.Ticket, key, auth)
+		ap, err = encodeAPReq(tgt, &auth, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
 		return err
 	})
 	if err != nil {
 		s.wipe()
 		return nil, err
-	}
-	ap, err := apReq.Marshal()
-	if err != nil {
-		s.wipe()
-		return nil, fmt.Errorf("krb5: TGS exchange: encoding AP-REQ: %w", err)
 	}
 	s.req = messages.TGSReq{KDCReqFields: messages.KDCReqFields{
 		PVNO:    iana.PVNO,
@@ -558,7 +552,7 @@ func (c *Client) finishTGS(ctx context.Context, rep []byte, req *messages.TGSReq
 func (c *Client) finishTGSWith(ctx context.Context, rep []byte, s *tgsSend,
 	tgt *ServiceTicket, x *tgsExtra) (*ServiceTicket, error) {
 	var tgsRep messages.TGSRep
-	if err := unmarshalSafe("TGS-REP", rep, tgsRep.Unmarshal); err != nil {
+	if err := unmarshalSafe("TGS-REP", rep, decodeKDCRep(&tgsRep.KDCRepFields, true)); err != nil {
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
 	}
 	padata := tgsRep.PAData
@@ -583,7 +577,7 @@ func (c *Client) finishTGSWith(ctx context.Context, rep []byte, s *tgsSend,
 	}
 	defer clear(plain)
 	var part messages.EncKDCRepPart
-	if err := unmarshalSafe("EncTGSRepPart", plain, part.Unmarshal); err != nil {
+	if err := unmarshalSafe("EncTGSRepPart", plain, decodeEncKDCRepPart(&part)); err != nil {
 		return nil, fmt.Errorf("krb5: TGS exchange: %w", err)
 	}
 	defer clear(part.Key.KeyValue)
@@ -617,12 +611,16 @@ func decryptTGSRep(rep *messages.TGSRep, subkey types.EncryptionKey,
 		if err != nil {
 			return nil, err
 		}
-		plain, err := crypto.DecryptEncPart(rep.EncPart, k,
-			keyusage.TGS_REP_ENCPART_AUTHENTICATOR_SUB_KEY)
+		plain, err := kcrypto.Open(k, keyusage.TGS_REP_ENCPART_AUTHENTICATOR_SUB_KEY,
+			rep.EncPart)
 		support.Wipe(k.KeyValue)
 		if err == nil {
 			return plain, nil
 		}
+	}
+	if fresp == nil || fresp.strengthen.KeyType == 0 {
+		// The session key itself, with the keys derived from it kept.
+		return tgt.open(keyusage.TGS_REP_ENCPART_SESSION_KEY, rep.EncPart)
 	}
 	var plain []byte
 	err := tgt.UseSessionKey(func(key types.EncryptionKey) error {
@@ -631,8 +629,7 @@ func decryptTGSRep(rep *messages.TGSRep, subkey types.EncryptionKey,
 			return err
 		}
 		defer support.Wipe(k.KeyValue)
-		plain, err = crypto.DecryptEncPart(rep.EncPart, k,
-			keyusage.TGS_REP_ENCPART_SESSION_KEY)
+		plain, err = kcrypto.Open(k, keyusage.TGS_REP_ENCPART_SESSION_KEY, rep.EncPart)
 		return err
 	})
 	return plain, err

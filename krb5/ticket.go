@@ -1,6 +1,7 @@
 package krb5
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
@@ -8,6 +9,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -36,6 +38,16 @@ type ServiceTicket struct {
 	Addresses types.HostAddresses
 
 	key *support.Secret
+	// ck keeps the session key for kcrypto, with the keys derived from
+	// it (useCrypto); nil where a ticket is built without it. Like key,
+	// it is shared by copies of the ticket.
+	ck *sessionCrypto
+}
+
+// sessionCrypto is a ticket's session key as a kcrypto.Key, made on
+// first use and wiped when the ticket is destroyed.
+type sessionCrypto struct {
+	k atomic.Pointer[kcrypto.Key]
 }
 
 // UseSessionKey calls f with the session key. The key's bytes are valid
@@ -83,6 +95,13 @@ func (t *ServiceTicket) valid(now time.Time, margin time.Duration) bool {
 func (t *ServiceTicket) destroy() {
 	if t != nil && t.key != nil {
 		t.key.Destroy()
+		// Destroy waited for every useCrypto in flight and refuses new
+		// ones: nothing stores the key any more.
+		if t.ck != nil {
+			if k := t.ck.k.Swap(nil); k != nil {
+				k.Wipe()
+			}
+		}
 	}
 }
 
@@ -111,6 +130,7 @@ func newServiceTicket(tkt messages.Ticket, cname types.PrincipalName,
 		KeyType:   part.Key.KeyType,
 		Addresses: copyAddresses(part.CAddr),
 		key:       key,
+		ck:        &sessionCrypto{},
 	}, nil
 }
 

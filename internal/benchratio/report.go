@@ -110,6 +110,8 @@ var speedTables = map[string][]speedRow{
 		{"service ticket (TGS exchange)", "TGSOurs", "MIT", "TGSMIT", cpu, 1},
 		{"service ticket (TGS exchange)", "TGSOurs", "gokrb5", "TGSGokrb5",
 			cpu, 0},
+		{"service ticket, TGT in a FILE ccache", "TGSOursFileCCache", "MIT",
+			"TGSMIT", cpu, 0},
 	},
 	"http": {
 		{"HTTP Negotiate requests", "HTTPOurs", "gokrb5", "HTTPGokrb5",
@@ -235,7 +237,8 @@ func (rep *report) speedTable(name string) (string, error) {
 		return "", fmt.Errorf("no speed table %q", name)
 	}
 	var b strings.Builder
-	b.WriteString("| operation | safekrb5 | peer | peer's figure | speed ratio (range over rounds) | target | |\n")
+	b.WriteString("| operation | safekrb5 | peer | peer's figure | " +
+		"speed ratio (range over rounds) | target | |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		q, err := rep.res.ratios(r.ours, r.base, r.unit, !isRate(r.unit))

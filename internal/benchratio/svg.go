@@ -44,8 +44,8 @@ func drawChart(rows []chartRow) []byte {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%gx</text>`+"\n",
 			x(v), plotBottom+16, v)
 	}
-	fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#555" stroke-width="1.5"/>`+"\n",
-		x(1), chartTop-5, x(1), plotBottom)
+	fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#555" `+
+		`stroke-width="1.5"/>`+"\n", x(1), chartTop-5, x(1), plotBottom)
 	for i, r := range rows {
 		y := chartTop + i*(chartBarH+chartGap)
 		mid := float64(y) + chartBarH/2
@@ -53,17 +53,18 @@ func drawChart(rows []chartRow) []byte {
 		if r.target > 0 && r.median < r.target {
 			colour = "#d08030"
 		}
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`+"\n",
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" `+
+			`dominant-baseline="middle">%s</text>`+"\n",
 			chartLabelW-8, mid, html.EscapeString(r.label))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>`+"\n",
 			x(0), y, x(r.median)-x(0), chartBarH, colour)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="black"/>`+"\n",
 			x(r.lo), mid, x(r.hi), mid)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" dominant-baseline="middle" font-size="10">%.2f</text>`+"\n",
-			x(math.Max(r.hi, r.median))+4, mid, r.median)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" dominant-baseline="middle" `+
+			`font-size="10">%.2f</text>`+"\n", x(math.Max(r.hi, r.median))+4, mid, r.median)
 		if r.target > 0 {
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="red" stroke-width="2"/>`+"\n",
-				x(r.target), y-2, x(r.target), y+chartBarH+2)
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="red" `+
+				`stroke-width="2"/>`+"\n", x(r.target), y-2, x(r.target), y+chartBarH+2)
 		}
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="10">bar: median of per-round ratios; `+

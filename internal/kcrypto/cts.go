@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 )
 
@@ -12,16 +13,33 @@ var errShortCiphertext = errors.New("kcrypto: ciphertext shorter than one block"
 // zeroIV is the initial cipher state of every Kerberos message.
 var zeroIV [aes.BlockSize]byte
 
+// xorBlock sets dst to dst xor src, one AES block.
+func xorBlock(dst, src []byte) {
+	_ = dst[15]
+	_ = src[15]
+	binary.LittleEndian.PutUint64(dst[0:8],
+		binary.LittleEndian.Uint64(dst[0:8])^binary.LittleEndian.Uint64(src[0:8]))
+	binary.LittleEndian.PutUint64(dst[8:16],
+		binary.LittleEndian.Uint64(dst[8:16])^binary.LittleEndian.Uint64(src[8:16]))
+}
+
 // ctsEncrypt encrypts buf in place with AES in CBC mode with ciphertext
 // stealing, as RFC 3962 section 5 specifies: CBC over the message with
 // its last block padded with zeros, then the last two blocks swapped and
 // the output cut to the message's length. A message of one block is
 // plain CBC. buf must be at least one block long.
-func ctsEncrypt(b cipher.Block, buf []byte) {
+//
+// CBC encryption chains every block to the one before, so it runs one
+// block at a time; the chaining XOR is done here, in registers, rather
+// than through cipher.NewCBCEncrypter's call per block.
+//
+// With ek (the round keys of nr rounds, from encryptionKeys) and AES-NI,
+// the chain runs in encryptCBC with the block kept in a register.
+func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
 	const bs = aes.BlockSize
 	n := len(buf)
 	if n == bs {
-		cipher.NewCBCEncrypter(b, zeroIV[:]).CryptBlocks(buf, buf)
+		b.Encrypt(buf, buf)
 		return
 	}
 	// full is the length of all blocks but the last, which holds
@@ -31,13 +49,21 @@ func ctsEncrypt(b cipher.Block, buf []byte) {
 		m = bs
 	}
 	full := n - m
-	enc := cipher.NewCBCEncrypter(b, zeroIV[:])
-	enc.CryptBlocks(buf[:full], buf[:full])
+	if ek != nil && haveAESDec {
+		encryptCBC(&ek[0], nr, &buf[0], full)
+	} else {
+		b.Encrypt(buf[:bs], buf[:bs])
+		for i := bs; i < full; i += bs {
+			blk := buf[i : i+bs]
+			xorBlock(blk, buf[i-bs:i])
+			b.Encrypt(blk, blk)
+		}
+	}
 	// The last block, padded, chains from the block before it.
 	var last [bs]byte
 	copy(last[:], buf[full:])
 	prev := buf[full-bs : full]
-	subtle.XORBytes(last[:], last[:], prev)
+	xorBlock(last[:], prev)
 	b.Encrypt(last[:], last[:])
 	// Swap: the encrypted last block goes where the one before it was,
 	// and that one, cut to m bytes, goes last.
@@ -45,15 +71,23 @@ func ctsEncrypt(b cipher.Block, buf []byte) {
 	copy(prev, last[:])
 }
 
-// ctsDecrypt undoes ctsEncrypt in place.
-func ctsDecrypt(b cipher.Block, buf []byte) error {
+// ctsDecrypt undoes ctsEncrypt, writing the plaintext of src to dst,
+// which has src's length and does not overlap it.
+//
+// Unlike encryption, CBC decryption has no chain: every block is the
+// decryption of its ciphertext xor the ciphertext before it. The blocks
+// are decrypted independently and the XOR is done in one pass.
+//
+// With dk (the decryption round keys of nr rounds, from decryptionKeys)
+// and AES-NI, the blocks go through decryptBlocks eight at a time.
+func ctsDecrypt(b cipher.Block, dk []byte, nr int, dst, src []byte) error {
 	const bs = aes.BlockSize
-	n := len(buf)
-	if n < bs {
+	n := len(src)
+	if n < bs || len(dst) != n {
 		return errShortCiphertext
 	}
 	if n == bs {
-		cipher.NewCBCDecrypter(b, zeroIV[:]).CryptBlocks(buf, buf)
+		b.Decrypt(dst, src)
 		return nil
 	}
 	m := n % bs
@@ -61,20 +95,23 @@ func ctsDecrypt(b cipher.Block, buf []byte) error {
 		m = bs
 	}
 	full := n - m
-	// buf[full-bs:full] holds the encrypted (padded) last block E_n and
-	// buf[full:] the first m bytes of E_{n-1}.
-	var en, d, enm1 [bs]byte
-	copy(en[:], buf[full-bs:full])
-	b.Decrypt(d[:], en[:]) // (P_n || 0) xor E_{n-1}
-	copy(enm1[:], buf[full:])
+	// src[full-bs:full] holds the encrypted (padded) last block E_n and
+	// src[full:] the first m bytes of E_{n-1}.
+	var d, enm1 [bs]byte
+	b.Decrypt(d[:], src[full-bs:full]) // (P_n || 0) xor E_{n-1}
+	copy(enm1[:], src[full:])
 	copy(enm1[m:], d[m:])
 	// P_n is the first m bytes of d xor E_{n-1}.
-	var pn [bs]byte
-	subtle.XORBytes(pn[:m], d[:m], enm1[:m])
-	// Put E_{n-1} back in its place and decrypt everything before the
-	// last block as plain CBC.
-	copy(buf[full-bs:full], enm1[:])
-	cipher.NewCBCDecrypter(b, zeroIV[:]).CryptBlocks(buf[:full], buf[:full])
-	copy(buf[full:], pn[:m])
+	subtle.XORBytes(dst[full:], d[:m], enm1[:m])
+	// Blocks 1 to n-1, with E_{n-1} in its place before the swap.
+	if n := full - bs; n > 0 && dk != nil && haveAESDec {
+		decryptBlocks(&dk[0], nr, &dst[0], &src[0], n)
+	} else {
+		for i := 0; i < full-bs; i += bs {
+			b.Decrypt(dst[i:i+bs], src[i:i+bs])
+		}
+	}
+	b.Decrypt(dst[full-bs:full], enm1[:])
+	subtle.XORBytes(dst[bs:full], dst[bs:full], src[:full-bs])
 	return nil
 }

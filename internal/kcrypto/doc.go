@@ -16,7 +16,10 @@
 // Other enctypes (des3-cbc-sha1-kd, rc4-hmac) are handed to gokrb5's
 // implementation through the same Key methods.
 //
-// A Key holds its base key and derived keys in memory of its own, which
-// Wipe overwrites; the AES and HMAC states made from them during a call
-// are the standard library's and become garbage when the call returns.
+// A Key holds its base key, derived keys and AES round keys in memory of
+// its own, which Wipe overwrites. The AES and HMAC states made from them
+// are the standard library's, which offers no way to wipe them: those of
+// one call become garbage when it returns, and the HMAC states with
+// their pads hashed, which a Key keeps for the usages it uses more than
+// once, when Wipe drops them.
 package kcrypto

@@ -3,13 +3,19 @@ package kcrypto
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"testing"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -66,13 +72,23 @@ func TestCTSVectors(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			buf := unhex(t, tc.plain)
-			ctsEncrypt(b, buf)
+			ctsEncrypt(b, nil, 0, buf)
 			assert.Equal(t, tc.cipher, hex.EncodeToString(buf))
-			require.NoError(t, ctsDecrypt(b, buf))
-			assert.Equal(t, tc.plain, hex.EncodeToString(buf))
+			ek, enr := encryptionKeys(key)
+			again := unhex(t, tc.plain)
+			ctsEncrypt(b, ek, enr, again)
+			assert.Equal(t, buf, again)
+			out := make([]byte, len(buf))
+			require.NoError(t, ctsDecrypt(b, nil, 0, out, buf))
+			dk, nr := decryptionKeys(key)
+			bulk := make([]byte, len(buf))
+			require.NoError(t, ctsDecrypt(b, dk, nr, bulk, buf))
+			assert.Equal(t, out, bulk)
+			assert.Equal(t, tc.plain, hex.EncodeToString(out))
 		})
 	}
-	assert.ErrorIs(t, ctsDecrypt(b, make([]byte, 15)), errShortCiphertext)
+	assert.ErrorIs(t, ctsDecrypt(b, nil, 0, make([]byte, 15), make([]byte, 15)),
+		errShortCiphertext)
 }
 
 // RFC 8009 appendix A: derived keys for usage 2, encryption with the
@@ -131,7 +147,7 @@ func TestRFC8009Vectors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := NewKey(tc.et, unhex(t, tc.base))
 			require.NoError(t, err)
-			u, err := k.keys(2, true, true, true)
+			u, err := k.keys(2, needKe|needKi|needKc)
 			require.NoError(t, err)
 			assert.Equal(t, tc.kc, hex.EncodeToString(u.kc))
 			assert.Equal(t, tc.ke, hex.EncodeToString(u.ke))
@@ -171,8 +187,12 @@ func TestAgainstGokrb5(t *testing.T) {
 			rand.Read(base)
 			k, err := NewKey(et, base)
 			require.NoError(t, err)
+			sizes := []int{500, 511, 512, 513, 1000, 4099, 65541}
+			for n := 0; n <= 70; n++ {
+				sizes = append(sizes, n)
+			}
 			for _, usage := range []uint32{2, 3, 11, 22, 25} {
-				for n := 0; n <= 70; n++ {
+				for _, n := range sizes {
 					msg := make([]byte, n)
 					rand.Read(msg)
 					ct, err := k.Encrypt([]byte("prefix"), usage, msg[:n/2], msg[n/2:])
@@ -301,4 +321,84 @@ func TestNewKeyRefusesWrongSizes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSealOpen(t *testing.T) {
+	key := types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96,
+		KeyValue: make([]byte, 32)}
+	ed, err := Seal(key, 11, []byte("authenticator"))
+	require.NoError(t, err)
+	assert.Equal(t, key.KeyType, ed.EType)
+	assert.Zero(t, ed.KVNO)
+	plain, err := Open(key, 11, ed)
+	require.NoError(t, err)
+	assert.Equal(t, "authenticator", string(plain))
+	_, err = Open(key, 12, ed)
+	assert.ErrorIs(t, err, ErrIntegrity)
+	g, err := crypto.DecryptEncPart(ed, key, 11)
+	require.NoError(t, err)
+	assert.Equal(t, "authenticator", string(g))
+}
+
+func BenchmarkSeal64K(b *testing.B) {
+	k, _ := NewKey(etypeID.AES256_CTS_HMAC_SHA1_96, make([]byte, 32))
+	msg := make([]byte, 64<<10)
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, err := k.Encrypt(nil, 24, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpen64K(b *testing.B) {
+	k, _ := NewKey(etypeID.AES256_CTS_HMAC_SHA1_96, make([]byte, 32))
+	ct, _ := k.Encrypt(nil, 24, make([]byte, 64<<10))
+	b.SetBytes(int64(len(ct)))
+	for b.Loop() {
+		if _, err := k.Decrypt(24, ct); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// gokrb5's des3 decryption indexes past the end of a ciphertext shorter
+// than its checksum, and its CBC panics on one that is not whole blocks;
+// such ciphertexts must fail as integrity errors before reaching it.
+func TestShortCiphertextsOfGokrb5ETypes(t *testing.T) {
+	for _, et := range []int32{etypeID.DES3_CBC_SHA1_KD, etypeID.RC4_HMAC} {
+		k, err := newFuzzKey(et)
+		require.NoError(t, err)
+		for n := range 40 {
+			t.Run(fmt.Sprintf("%d-%d", et, n), func(t *testing.T) {
+				_, err := k.Decrypt(3, make([]byte, n))
+				assert.ErrorIs(t, err, ErrIntegrity)
+			})
+		}
+	}
+}
+
+// A prepared HMAC computes what crypto/hmac computes.
+func TestPreparedHMAC(t *testing.T) {
+	for _, h := range []func() hash.Hash{sha1.New, sha256.New, sha512.New384} {
+		for _, n := range []int{16, 24, 32, 64} {
+			key := make([]byte, n)
+			rand.Read(key)
+			p := prepareHMAC(h, key)
+			require.NotNil(t, p)
+			for _, size := range []int{0, 1, 63, 64, 65, 1000} {
+				msg := make([]byte, size)
+				rand.Read(msg)
+				want := hmac.New(h, key)
+				want.Write(msg)
+				got := p.start()
+				got.Write(msg[:size/2])
+				got.Write(msg[size/2:])
+				assert.Equal(t, want.Sum(nil), got.Sum(nil))
+			}
+			p.wipe()
+			assert.Equal(t, make([]byte, len(p.inner)), p.inner)
+		}
+	}
+	assert.Nil(t, prepareHMAC(sha1.New, make([]byte, 65)), "a key longer than a block")
 }

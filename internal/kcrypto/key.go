@@ -68,6 +68,11 @@ const (
 	kindIntegrity  = 0x55
 )
 
+// minBulk is the message length from which Encrypt and Decrypt make the
+// round key schedules for encryptCBC and decryptBlocks, kept with the
+// usage's keys.
+const minBulk = 512
+
 // ConfounderLen is the random prefix of every encrypted message.
 const ConfounderLen = aes.BlockSize
 
@@ -76,6 +81,13 @@ const ConfounderLen = aes.BlockSize
 type usageKeys struct {
 	usage      uint32
 	ke, ki, kc []byte
+	ek, dk     []byte // Ke's round keys, for encryptCBC and decryptBlocks
+	nr         int    // their number of rounds
+
+	// hi and hc are HMACs keyed with Ki and Kc with their pads hashed,
+	// made on a usage's second use.
+	hi, hc *preparedMAC
+	uses   int
 }
 
 // Key is a base key of one enctype and the keys derived from it, made
@@ -140,20 +152,34 @@ func (k *Key) Wipe() {
 		clear(d.ke)
 		clear(d.ki)
 		clear(d.kc)
+		clear(d.ek)
+		clear(d.dk)
+		d.hi.wipe()
+		d.hc.wipe()
 	}
 	k.derived = nil
 	k.wiped = true
 }
 
-// keys returns the derived keys of usage that need lists ("e" for Ke,
-// "i" for Ki, "c" for Kc), deriving what is missing. The slices stay
-// valid until Wipe; callers use them only during one call and Wipe is
-// not called while calls are in flight.
-func (k *Key) keys(usage uint32, ke, ki, kc bool) (*usageKeys, error) {
+// What keys needs of a usage's keys.
+const (
+	needKe       = 1 << iota // the encryption key
+	needKi                   // the integrity key
+	needKc                   // the checksum key
+	needEncSched             // Ke's round keys for encryptCBC
+	needDecSched             // Ke's decryption round keys for decryptBlocks
+)
+
+// keys returns the derived keys of usage, deriving those need asks for
+// that are missing. The slices stay valid until Wipe; callers use them
+// only during one call and Wipe is not called while calls are in
+// flight. The round key schedules are made only where encryptCBC and
+// decryptBlocks run.
+func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.wiped {
-		return nil, ErrWiped
+		return usageKeys{}, ErrWiped
 	}
 	var u *usageKeys
 	for i := range k.derived {
@@ -167,17 +193,62 @@ func (k *Key) keys(usage uint32, ke, ki, kc bool) (*usageKeys, error) {
 		u = &k.derived[len(k.derived)-1]
 	}
 	var err error
-	if ke && u.ke == nil {
+	if need&(needKe|needEncSched|needDecSched) != 0 && u.ke == nil {
 		u.ke, err = k.derive(usage, kindEncryption, k.p.keyLen)
 	}
-	if err == nil && ki && u.ki == nil {
+	if err == nil && need&needKi != 0 && u.ki == nil {
 		u.ki, err = k.derive(usage, kindIntegrity, k.macKeyLen(k.p.kiLen))
 	}
-	if err == nil && kc && u.kc == nil {
+	if err == nil && need&needKc != 0 && u.kc == nil {
 		u.kc, err = k.derive(usage, kindChecksum, k.macKeyLen(k.p.kcLen))
 	}
-	out := *u // a copy: a later append may move the slice's array
-	return &out, err
+	if u.uses++; err == nil && u.uses > 1 {
+		if need&needKi != 0 && u.hi == nil {
+			u.hi = k.prepareMAC(u.ki)
+		}
+		if need&needKc != 0 && u.hc == nil {
+			u.hc = k.prepareMAC(u.kc)
+		}
+	}
+	if err == nil && haveAESDec && need&needEncSched != 0 && u.ek == nil {
+		u.ek, u.nr = encryptionKeys(u.ke)
+	}
+	if err == nil && haveAESDec && need&needDecSched != 0 && u.dk == nil {
+		u.dk, u.nr = decryptionKeys(u.ke)
+	}
+	return *u, err // a copy: a later append may move the slice's array
+}
+
+// prepareMAC returns key's HMAC with its pads hashed, or nil when the
+// hash cannot save its state.
+func (k *Key) prepareMAC(key []byte) *preparedMAC {
+	return prepareHMAC(k.p.hash, key)
+}
+
+// mac returns an HMAC keyed with key for one message, from the prepared
+// one when there is one.
+func (k *Key) mac(prepared *preparedMAC, key []byte) macWriter {
+	if m := prepared.start(); m != nil {
+		return m
+	}
+	return hmac.New(k.p.hash, key)
+}
+
+// tag returns mac's truncated sum, in a buffer of the caller's, and
+// releases mac.
+func (k *Key) tag(mac macWriter, buf *[64]byte) []byte {
+	sum := mac.Sum(buf[:0])[:k.p.macLen]
+	release(mac)
+	return sum
+}
+
+// bulk returns sched when a message of n bytes is long enough to be
+// worth a round key schedule, else 0.
+func bulk(n, sched int) int {
+	if n >= minBulk {
+		return sched
+	}
+	return 0
 }
 
 func (k *Key) macKeyLen(sha2Len int) int {
@@ -265,13 +336,13 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	if k.p == nil {
 		return k.encryptGokrb5(dst, usage, parts)
 	}
-	u, err := k.keys(usage, true, true, false)
-	if err != nil {
-		return nil, err
-	}
 	n := len(conf)
 	for _, p := range parts {
 		n += len(p)
+	}
+	u, err := k.keys(usage, needKe|needKi|bulk(n, needEncSched))
+	if err != nil {
+		return nil, err
 	}
 	start := len(dst)
 	dst = grow(dst, n+k.p.macLen)
@@ -280,10 +351,10 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	for _, p := range parts {
 		off += copy(body[off:], p)
 	}
-	mac := hmac.New(k.p.hash, u.ki)
+	mac := k.mac(u.hi, u.ki)
 	if k.p.sha2 {
 		// RFC 8009: the tag covers the IV and the ciphertext.
-		if err := k.ctsEncrypt(u.ke, body); err != nil {
+		if err := k.ctsEncrypt(&u, body); err != nil {
 			return nil, err
 		}
 		mac.Write(zeroIV[:])
@@ -291,19 +362,20 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 	} else {
 		// RFC 3962: the tag covers the plaintext.
 		mac.Write(body)
-		if err := k.ctsEncrypt(u.ke, body); err != nil {
+		if err := k.ctsEncrypt(&u, body); err != nil {
 			return nil, err
 		}
 	}
-	return append(dst[:start+n], mac.Sum(nil)[:k.p.macLen]...), nil
+	var sum [64]byte
+	return append(dst[:start+n], k.tag(mac, &sum)...), nil
 }
 
-func (k *Key) ctsEncrypt(ke, body []byte) error {
-	b, err := aes.NewCipher(ke)
+func (k *Key) ctsEncrypt(u *usageKeys, body []byte) error {
+	b, err := aes.NewCipher(u.ke)
 	if err != nil {
 		return err
 	}
-	ctsEncrypt(b, body)
+	ctsEncrypt(b, u.ek, u.nr, body)
 	return nil
 }
 
@@ -346,30 +418,32 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 	if len(ct) < ConfounderLen+k.p.macLen {
 		return nil, fmt.Errorf("%w: ciphertext of %d bytes", ErrIntegrity, len(ct))
 	}
-	u, err := k.keys(usage, true, true, false)
+	u, err := k.keys(usage, needKe|needKi|bulk(len(ct), needDecSched))
 	if err != nil {
 		return nil, err
 	}
 	body, tag := ct[:len(ct)-k.p.macLen], ct[len(ct)-k.p.macLen:]
-	mac := hmac.New(k.p.hash, u.ki)
+	mac := k.mac(u.hi, u.ki)
 	if k.p.sha2 {
 		mac.Write(zeroIV[:])
 		mac.Write(body)
-		if !hmac.Equal(mac.Sum(nil)[:k.p.macLen], tag) {
+		var sum [64]byte
+		if !hmac.Equal(k.tag(mac, &sum), tag) {
 			return nil, ErrIntegrity
 		}
 	}
-	plain := append([]byte(nil), body...)
+	plain := make([]byte, len(body))
 	b, err := aes.NewCipher(u.ke)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctsDecrypt(b, plain); err != nil {
+	if err := ctsDecrypt(b, u.dk, u.nr, plain, body); err != nil {
 		return nil, err
 	}
 	if !k.p.sha2 {
 		mac.Write(plain)
-		if !hmac.Equal(mac.Sum(nil)[:k.p.macLen], tag) {
+		var sum [64]byte
+		if !hmac.Equal(k.tag(mac, &sum), tag) {
 			clear(plain)
 			return nil, ErrIntegrity
 		}
@@ -414,15 +488,16 @@ func (k *Key) Checksum(dst []byte, usage uint32, parts ...[]byte) ([]byte, error
 	if k.p == nil {
 		return k.checksumGokrb5(dst, usage, parts)
 	}
-	u, err := k.keys(usage, false, false, true)
+	u, err := k.keys(usage, needKc)
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(k.p.hash, u.kc)
+	mac := k.mac(u.hc, u.kc)
 	for _, p := range parts {
 		mac.Write(p)
 	}
-	return append(dst, mac.Sum(nil)[:k.p.macLen]...), nil
+	var sum [64]byte
+	return append(dst, k.tag(mac, &sum)...), nil
 }
 
 func (k *Key) checksumGokrb5(dst []byte, usage uint32, parts [][]byte) ([]byte, error) {

@@ -1,0 +1,15 @@
+//go:build !amd64
+
+package kcrypto
+
+// haveAESDec is false: decryptBlocks and encryptCBC have no
+// implementation here, and the standard library's cipher is used.
+const haveAESDec = false
+
+func decryptBlocks(dk *byte, nr int, dst, src *byte, n int) {
+	panic("kcrypto: decryptBlocks without an implementation")
+}
+
+func encryptCBC(ek *byte, nr int, buf *byte, n int) {
+	panic("kcrypto: encryptCBC without an implementation")
+}
