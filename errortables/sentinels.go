@@ -82,9 +82,13 @@ var (
 	// ErrCCVersion: the credential cache format version is not supported
 	// (KRB5_CCACHE_BADVNO).
 	ErrCCVersion = mustErr(KRB5Table, "KRB5_CCACHE_BADVNO")
-	// ErrNotSupported: the credential cache type does not support the
-	// operation (KRB5_CC_NOSUPP).
-	ErrNotSupported = mustErr(KRB5Table, "KRB5_CC_NOSUPP")
+	// ErrNotSupported: safekrb5 does not support what was asked, a
+	// credential cache or keytab type, a KDC proxy, an enctype for an
+	// operation, a TGT that cannot be forwarded (KRB5_CC_NOSUPP). MIT's
+	// text for the code speaks of credential caches alone; this sentinel
+	// says "operation not supported", and its detail says what.
+	ErrNotSupported = withMessage(mustErr(KRB5Table, "KRB5_CC_NOSUPP"),
+		"operation not supported")
 	// ErrNoKey: the keytab has no matching entry (KRB5_KT_NOTFOUND).
 	ErrNoKey = mustErr(KRB5Table, "KRB5_KT_NOTFOUND")
 	// ErrKeyVersionNotFound: the keytab has the principal but not the key

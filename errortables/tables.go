@@ -31,6 +31,13 @@ func mustErr(t *Table, name string) *Error {
 	return t.Err(i)
 }
 
+// withMessage replaces e's message, for a sentinel whose code MIT uses
+// more narrowly than safekrb5 does.
+func withMessage(e *Error, msg string) *Error {
+	e.Message = msg
+	return e
+}
+
 // describe resolves code to an Error without detail or cause: from the
 // registered tables first, then from this package's tables whether or not
 // they are registered, else with com_err's text for an unknown code.

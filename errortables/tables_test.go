@@ -150,6 +150,18 @@ func TestSentinels(t *testing.T) {
 	}
 }
 
+// TestNotSupportedSaysWhat checks that ErrNotSupported, used for much
+// more than credential caches, does not print MIT's cache-only text,
+// while the code still resolves to MIT's entry.
+func TestNotSupportedSaysWhat(t *testing.T) {
+	err := ErrNotSupported.With("KDC proxies (MS-KKDCP) such as https://kdc/", nil)
+	assert.Equal(t, "operation not supported: KDC proxies (MS-KKDCP) such as https://kdc/",
+		err.Error())
+	e, ok := KRB5Table.Entry(ErrNotSupported.Code)
+	require.True(t, ok)
+	assert.Equal(t, "credential cache type does not support the operation", e.Message)
+}
+
 func TestFromCodeMatchesSentinel(t *testing.T) {
 	Register(KRB5Table)
 	t.Cleanup(func() { Release(KRB5Table) })

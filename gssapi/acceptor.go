@@ -16,6 +16,7 @@ import (
 
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
+	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -56,6 +57,7 @@ type AcceptorCredential struct {
 	realm  string               // with only: its realm, "" for any
 	clock  support.Clock
 	skew   time.Duration
+	addrs  bool // WithAddressCheck
 	replay *replayCache
 	pac    pacSettings // how PACs are checked (pac.go)
 	stop   context.CancelFunc
@@ -75,6 +77,8 @@ type acceptorSettings struct {
 	signal    <-chan os.Signal
 	notify    func(error)
 	pac       pacSettings
+
+	checkAddresses bool
 }
 
 // WithPrincipal restricts the credential to tickets for one service
@@ -130,11 +134,15 @@ func NewAcceptorCredentialFromFile(name string, opts ...AcceptorOption) (*Accept
 }
 
 func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCredential, error) {
+	if err := modules.GSSAPI.Refuses(); err != nil {
+		return nil, err // before the keytab is read
+	}
 	s := acceptorSettings{clock: support.SystemClock{}, skew: support.DefaultSkew}
 	for _, o := range opts {
 		o(&s)
 	}
 	ac := &AcceptorCredential{clock: s.clock, skew: s.skew,
+		addrs:  s.checkAddresses,
 		replay: newReplayCache(s.capacity), watch: s.watch,
 		signal: s.signal, notify: s.notify, pac: s.pac}
 	ac.keys.clock, ac.keys.grace = s.clock, s.grace
@@ -269,8 +277,10 @@ func gssErr(major errortables.GSSMajor, minor *errortables.Error, detail string,
 // verifyAPReq checks an AP-REQ as RFC 4120 section 3.2.3 asks: the
 // ticket decrypts with a key of the keytab, the authenticator with the
 // ticket's session key; the authenticator names the ticket's client;
-// time is within the skew; the authenticator was not seen before.
-func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
+// the ticket's addresses, when asked (WithAddressCheck, AcceptFrom),
+// include the initiator's; time is within the skew; the authenticator
+// was not seen before.
+func (ac *AcceptorCredential) verifyAPReq(msg []byte, p *acceptParams) (*accepted, error) {
 	var ap messages.APReq
 	if err := ap.Unmarshal(msg); err != nil {
 		return nil, gssErr(errortables.GSSDefectiveToken, errortables.ErrGeneric,
@@ -332,6 +342,11 @@ func (ac *AcceptorCredential) verifyAPReq(msg []byte) (*accepted, error) {
 	}()
 	if err := ac.checkTicketTimes(&part); err != nil {
 		return nil, err
+	}
+	if ac.addrs || p.peer.IsValid() {
+		if err := checkAddresses(part.CAddr, p.peer); err != nil {
+			return nil, err
+		}
 	}
 
 	authPlain, err := crypto.DecryptEncPart(ap.EncryptedAuthenticator, part.Key,

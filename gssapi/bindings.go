@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	// The hashes a certificate signature may name must be linked in
 	// for crypto.Hash.New to work.
@@ -155,6 +156,7 @@ type acceptParams struct {
 	bindings        []*ChannelBindings
 	requireBindings bool
 	neg             *Negotiation
+	peer            netip.Addr // see AcceptFrom
 }
 
 // AcceptBindings gives Accept the channel bindings of the channel the

@@ -216,7 +216,7 @@ func (ac *AcceptorCredential) acceptKRB5(inner []byte, viaSPNEGO bool,
 		return nil, nil, gssErr(errortables.GSSDefectiveToken, nil,
 			"Kerberos token is not an AP-REQ", nil)
 	}
-	a, err := ac.verifyAPReq(msg)
+	a, err := ac.verifyAPReq(msg, p)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -49,10 +49,13 @@
 // has no logon information, are accepted alike; VerifyPAC and
 // RequirePAC make Accept itself check, or demand, the PAC.
 //
-// BUG(safekrb5): the acceptor does not check the addresses a ticket may
-// carry against the initiator's (RFC 4120 section 3.2.3 makes that
-// optional, and MIT checks them only when channel bindings name an IPv4
-// initiator): a ticket issued with addresses is accepted from anywhere.
+// The addresses a ticket may carry are checked against the initiator's
+// when asked (RFC 4120 section 3.2.3 makes the check optional, and MIT
+// makes it only when channel bindings name an IPv4 initiator): a
+// credential made WithAddressCheck, whose Middleware passes each
+// request's peer address, or an Accept given AcceptFrom refuses a
+// ticket bound to other addresses with an error matching ErrBadAddress.
+// Addressless tickets, the default of MIT's and Heimdal's clients, pass.
 //
 // An established SecurityContext protects messages with per-message
 // tokens: Wrap and Unwrap, with or without confidentiality, and MIC and

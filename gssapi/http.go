@@ -5,8 +5,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -96,8 +98,9 @@ type contextKey struct{}
 // does not verify gets 401, unless WithoutPAC is given. A client that needs
 // more than one leg (SPNEGO with Kerberos not first, RFC 4178) gets 401
 // with the continuation token, and the negotiation is remembered for
-// its connection for a short while. After the credential is closed or
-// gssapi is shut down, requests get 503.
+// its connection for a short while. A credential made WithAddressCheck
+// checks the ticket's addresses against the request's RemoteAddr. After
+// the credential is closed or gssapi is shut down, requests get 503.
 func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	var s middlewareSettings
 	for _, o := range opts {
@@ -117,8 +120,12 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 	negs := newNegotiations(maxPendingNegotiations, negotiationTTL)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tok, ok := negotiateToken(r)
-			if !ok {
+			tok, why := negotiateToken(r)
+			if tok == nil {
+				if why != "" {
+					support.Trace(r.Context(), log, "negotiate: rejected",
+						slog.String("remote", r.RemoteAddr), slog.String("err", why))
+				}
 				challenge(w, nil)
 				return
 			}
@@ -128,6 +135,9 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 				if s.requireBindings {
 					aopts = append(aopts, RequireBindings())
 				}
+			}
+			if cred.addrs {
+				aopts = append(aopts, AcceptFrom(remoteAddr(r)))
 			}
 			conn := connKey(r)
 			neg := negs.take(conn)
@@ -179,22 +189,41 @@ func Middleware(cred *AcceptorCredential, opts ...MiddlewareOption) func(http.Ha
 	}
 }
 
+// remoteAddr is the IP address of the request's peer, or the zero Addr
+// when RemoteAddr names none.
+func remoteAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr()
+}
+
 // negotiateToken extracts and decodes the token of an
-// "Authorization: Negotiate <base64>" header.
-func negotiateToken(r *http.Request) ([]byte, bool) {
+// "Authorization: Negotiate <base64>" header. Without a token it returns
+// nil and, when the request carried a Negotiate header it cannot use, why.
+func negotiateToken(r *http.Request) ([]byte, string) {
 	h := r.Header.Get("Authorization")
-	if h == "" || len(h) > maxHeader {
-		return nil, false
+	scheme, b64, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Negotiate") {
+		return nil, ""
 	}
-	scheme, b64, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Negotiate") {
-		return nil, false
+	if len(h) > maxHeader {
+		return nil, fmt.Sprintf("Negotiate header of %d bytes over the limit of %d",
+			len(h), maxHeader)
 	}
-	tok, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
-	if err != nil || len(tok) == 0 {
-		return nil, false
+	b64 = strings.TrimSpace(b64)
+	if b64 == "" {
+		return nil, ""
 	}
-	return tok, true
+	tok, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, "Negotiate token is not valid base64"
+	}
+	if len(tok) == 0 {
+		return nil, ""
+	}
+	return tok, ""
 }
 
 // Bounds of the negotiations the middleware remembers between legs.

@@ -1,9 +1,11 @@
 package gssapi_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -214,5 +216,60 @@ func TestTransportConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		assert.NoError(t, err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger that handlers write from
+// several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) take() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.b.String()
+	s.b.Reset()
+	return out
+}
+
+// TestMiddlewareTracesRefusedHeaders checks that the middleware's
+// logger says why a Negotiate header was refused, even one that never
+// reached the acceptor, and stays silent about other schemes.
+func TestMiddlewareTracesRefusedHeaders(t *testing.T) {
+	r := testRealm(t)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer(gssapi.Middleware(acceptor(t, r),
+		gssapi.WithMiddlewareLogger(log))(whoami))
+	t.Cleanup(srv.Close)
+	cases := []struct{ name, header, logged string }{
+		{"huge", "Negotiate " + strings.Repeat("A", 200<<10), "over the limit"},
+		{"bad base64", "Negotiate !!!not-base64!!!", "not valid base64"},
+		{"garbage token", "Negotiate " + base64.StdEncoding.EncodeToString(
+			[]byte("garbage token")), "malformed token"},
+		{"bare scheme", "Negotiate", ""},
+		{"other scheme", "Basic YWxpY2U6cGFzc3dvcmQ=", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, _ := negotiateReq(t, http.DefaultClient, srv.URL, nil, c.header)
+			assert.Equal(t, http.StatusUnauthorized, code)
+			out := buf.take()
+			if c.logged == "" {
+				assert.Empty(t, out)
+				return
+			}
+			assert.Contains(t, out, "negotiate: rejected")
+			assert.Contains(t, out, c.logged)
+			assert.Less(t, len(out), 1000, "the header is not copied into the log")
+		})
 	}
 }

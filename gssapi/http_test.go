@@ -210,11 +210,17 @@ func TestCurlAgainstMiddleware(t *testing.T) {
 // returning the status code and the body.
 func curl(t *testing.T, r *testrealm.Realm, cc, url string) string {
 	t.Helper()
+	return curlWith(t, r.ConfPath, cc, url)
+}
+
+// curlWith is curl with the MIT configuration conf and more arguments.
+func curlWith(t *testing.T, conf, cc, url string, args ...string) string {
+	t.Helper()
 	path, err := exec.LookPath("curl")
 	require.NoError(t, err, "curl is needed (Debian package curl)")
-	cmd := exec.CommandContext(ctxT(t), path, "-sS", "--negotiate", "-u", ":",
-		"-w", "\n%{http_code}", url)
-	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+r.ConfPath, "KRB5CCNAME="+cc)
+	cmd := exec.CommandContext(ctxT(t), path, append([]string{"-sS",
+		"--negotiate", "-u", ":", "-w", "\n%{http_code}", url}, args...)...)
+	cmd.Env = append(os.Environ(), "KRB5_CONFIG="+conf, "KRB5CCNAME="+cc)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return string(out)

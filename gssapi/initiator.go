@@ -16,6 +16,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -80,7 +81,9 @@ func WithInitClock(c support.Clock) InitOption {
 // carries a forwarded TGT for the acceptor (RFC 4121 section 4.1.1.1);
 // with FlagDelegPolicy instead, only when the KDC marked the service
 // ticket OK-AS-DELEGATE. With a TGT that is not forwardable, the
-// delegation flags are dropped, as MIT does.
+// delegation flags are dropped, as MIT does. Once gssapi is shutting
+// down or finalized, Initiate fails with ErrShuttingDown or ErrFinalized
+// before it asks the KDC for anything.
 func Initiate(ctx context.Context, c *krb5.Client, spn string, opts ...InitOption) (*Initiator, []byte, error) {
 	s := initSettings{flags: DefaultInitFlags, clock: support.SystemClock{}}
 	for _, o := range opts {
@@ -88,6 +91,9 @@ func Initiate(ctx context.Context, c *krb5.Client, spn string, opts ...InitOptio
 	}
 	if c == nil {
 		return nil, nil, gssErr(errortables.GSSNoCred, nil, "nil krb5 client", nil)
+	}
+	if err := modules.GSSAPI.Refuses(); err != nil {
+		return nil, nil, err
 	}
 	tkt, err := c.ServiceTicket(ctx, spn)
 	if err != nil {
@@ -121,6 +127,12 @@ func InitiateWithTicket(tkt *krb5.ServiceTicket, opts ...InitOption) (*Initiator
 	s := initSettings{flags: DefaultInitFlags, clock: support.SystemClock{}}
 	for _, o := range opts {
 		o(&s)
+	}
+	if tkt == nil {
+		return nil, nil, gssErr(errortables.GSSNoCred, nil, "nil service ticket", nil)
+	}
+	if err := modules.GSSAPI.Refuses(); err != nil {
+		return nil, nil, err
 	}
 	return initiate(tkt, s, nil)
 }

@@ -1,7 +1,11 @@
 package gssapi_test
 
 import (
+	"context"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,4 +107,76 @@ func TestCloseRacesAccepts(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d requests authenticated, %d refused after Close", ok.Load(), unavailable.Load())
 	assert.Equal(t, int64(16), unavailable.Load())
+}
+
+// entryPointsChild names the environment variable that makes
+// TestEntryPointsRefuseAfterTeardown run its body, which tears gssapi
+// down for good, in a child process of its own.
+const entryPointsChild = "SAFEKRB5_GSSAPI_ENTRY_POINTS_CHILD"
+
+// TestEntryPointsRefuseAfterTeardown checks that the entry points that
+// make state fail with the module's error while gssapi is shutting down
+// and after it was closed, before they read a keytab or ask a KDC: the
+// client's KDC is a closed port, so a call that got that far would fail
+// with a network error instead.
+func TestEntryPointsRefuseAfterTeardown(t *testing.T) {
+	if os.Getenv(entryPointsChild) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEntryPointsRefuseAfterTeardown$",
+			"-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), entryPointsChild+"=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "refused as expected")
+		return
+	}
+	cfg, err := krb5.ParseConfig("test", []byte("[libdefaults]\n default_realm = X.TEST\n"+
+		"[realms]\n X.TEST = {\n  kdc = 127.0.0.1:1\n }\n"))
+	require.NoError(t, err)
+	c, err := krb5.NewWithPassword("alice", "X.TEST", "pw", cfg, krb5.DisableAutoRenew())
+	require.NoError(t, err)
+	defer c.Close()
+	kt := emptyKeytab(t)
+	file := filepath.Join(t.TempDir(), "keytab")
+	require.NoError(t, kt.Save(file))
+
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Initiate", func() error {
+			_, _, err := gssapi.Initiate(context.Background(), c, "HTTP/x.test")
+			return err
+		}},
+		{"InitiateWithTicket", func() error {
+			_, _, err := gssapi.InitiateWithTicket(&krb5.ServiceTicket{})
+			return err
+		}},
+		{"NewAcceptorCredential", func() error {
+			_, err := gssapi.NewAcceptorCredential(kt)
+			return err
+		}},
+		{"NewAcceptorCredentialFromFile", func() error {
+			_, err := gssapi.NewAcceptorCredentialFromFile(file)
+			return err
+		}},
+	}
+	check := func(want error) {
+		for _, tc := range calls {
+			t.Run(tc.name, func(t *testing.T) {
+				require.ErrorIs(t, tc.call(), want)
+			})
+		}
+	}
+
+	cred, err := gssapi.NewAcceptorCredential(kt)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, gssapi.Shutdown(ctx), gssapi.ErrBusy, "the credential is alive")
+	check(gssapi.ErrShuttingDown)
+
+	require.NoError(t, gssapi.Close())
+	check(gssapi.ErrFinalized)
+	require.NoError(t, cred.Close())
+	t.Log("refused as expected")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/safekrb5/safekrb5/internal/krbname"
 )
 
 // HostBasedService turns a GSS host-based service name (RFC 2743 section
@@ -17,15 +19,15 @@ func HostBasedService(name string) (string, error) {
 	if !ok {
 		h, err := os.Hostname()
 		if err != nil {
-			return "", fmt.Errorf("gssapi: service %q names no host and ours is unknown: %w",
-				name, err)
+			return "", fmt.Errorf("gssapi: service %s names no host and ours is unknown: %w",
+				krbname.Quote(name), err)
 		}
 		host = h
 	}
 	if svc == "" || host == "" || strings.ContainsAny(svc, "/@") ||
 		strings.ContainsAny(host, "/@") {
-		return "", fmt.Errorf("gssapi: malformed host-based service name %q "+
-			"(want service@host)", name)
+		return "", fmt.Errorf("gssapi: malformed host-based service name %s "+
+			"(want service@host)", krbname.Quote(name))
 	}
 	return svc + "/" + strings.ToLower(host), nil
 }

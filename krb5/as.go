@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
@@ -84,6 +85,7 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 	var key *loginKey
 	defer func() { key.wipe() }()
 	preauth, challenge, skewRetried := false, false, false
+	visited := []string{realm} // the realms a client referral led to
 	for round := 0; ; round++ {
 		if round > 4+maxReferrals {
 			return nil, fmt.Errorf("krb5: AS exchange: gave up after %d rounds", round)
@@ -135,12 +137,26 @@ func (c *Client) asExchangeFor(ctx context.Context, sname *types.PrincipalName) 
 			c.trace(ctx, "KDC reports clock skew; retrying with its time",
 				"offset", time.Duration(c.offset.Load()).String())
 		case errorcode.KDC_ERR_WRONG_REALM:
-			if kerr.CRealm == "" || kerr.CRealm == realm || round >= maxReferrals {
+			// A client referral (RFC 6806 section 7): the client's realm
+			// is the one crealm names.
+			if kerr.CRealm == "" || kerr.CRealm == realm {
 				return nil, newKDCError("AS exchange", kerr)
+			}
+			visited = append(visited, kerr.CRealm)
+			if slices.Contains(visited[:len(visited)-1], kerr.CRealm) ||
+				len(visited) > maxReferrals+1 {
+				return nil, fmt.Errorf("krb5: AS exchange: %w", ErrWrongRealm.With(
+					"client referrals go round or too far: "+
+						strings.Join(visited, " -> "), nil))
 			}
 			c.trace(ctx, "client referral", "from", realm, "to", kerr.CRealm)
 			realm = kerr.CRealm
 			req.ReqBody.Realm = realm
+			// Pre-authentication starts again with the new KDC's hints.
+			key.wipe()
+			key, preauth, challenge = nil, false, false
+			setPAData(&req.PAData, patype.PA_ENC_TIMESTAMP, nil)
+			setPAData(&req.PAData, patype.PA_ENCRYPTED_CHALLENGE, nil)
 			if sname == nil {
 				req.ReqBody.SName.NameString = []string{"krbtgt", realm}
 			}
@@ -233,8 +249,9 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 			NameType:   nametype.KRB_NT_SRV_INST,
 			NameString: []string{"krbtgt", realm},
 		},
-		Till:  now.Add(lifetime).Truncate(time.Second),
-		EType: c.requestETypes(ctx),
+		Till:      now.Add(lifetime).Truncate(time.Second),
+		EType:     c.requestETypes(ctx),
+		Addresses: c.requestAddresses(cfg),
 	}
 	renew := c.settings.renewLifetime
 	if renew == 0 {
@@ -243,6 +260,11 @@ func (c *Client) newASReq(ctx context.Context, realm string,
 	if sname != nil {
 		body.SName = *sname
 		body.KDCOptions = types.NewKrbFlags()
+		if c.canonicalize(cfg) {
+			// The client's name still needs it: a KDC may know an
+			// enterprise name only as an alias.
+			types.SetFlag(&body.KDCOptions, flags.Canonicalize)
+		}
 		body.Till = now.Add(initialTicketLifetime).Truncate(time.Second)
 		renew = 0
 	}

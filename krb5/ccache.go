@@ -154,6 +154,7 @@ func ticketFromCredential(cred *ccachefile.Credential) (*ServiceTicket, error) {
 		EndTime:     cred.EndTime,
 		RenewTill:   cred.RenewTill,
 		KeyType:     cred.Key.Type,
+		Addresses:   addressesFromCache(cred.Addresses),
 		key:         key,
 	}, nil
 }
@@ -336,6 +337,7 @@ func credentialFromTicket(t *ServiceTicket) (ccachefile.Credential, error) {
 		EndTime:   t.EndTime,
 		RenewTill: t.RenewTill,
 		Flags:     flagsToCache(t.Flags),
+		Addresses: cacheAddresses(t.Addresses),
 		Ticket:    raw,
 	}
 	err = t.UseSessionKey(func(k types.EncryptionKey) error {

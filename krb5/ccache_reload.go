@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/safekrb5/safekrb5/internal/ccachefile"
+	"github.com/safekrb5/safekrb5/internal/fileread"
 	"github.com/safekrb5/safekrb5/internal/filewatch"
 )
 
@@ -87,7 +86,7 @@ func (c *Client) reloadCCache(ctx context.Context) {
 // readCCacheShared reads and parses a cache file while holding a shared
 // lock on it; the bytes read are cleared.
 func readCCacheShared(path string) (*ccachefile.Cache, error) {
-	f, err := os.Open(path)
+	f, err := fileread.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -95,14 +94,14 @@ func readCCacheShared(path string) (*ccachefile.Cache, error) {
 	if err := lockShared(f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, ccachefile.MaxFileSize+1))
-	defer clear(b)
+	b, err := fileread.ReadAll(f, ccachefile.MaxFileSize)
+	if errors.Is(err, fileread.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %s", ccachefile.ErrTooLarge, path)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > ccachefile.MaxFileSize {
-		return nil, fmt.Errorf("%w: %s", ccachefile.ErrTooLarge, path)
-	}
+	defer clear(b)
 	cc, err := ccachefile.Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

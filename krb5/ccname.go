@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/safekrb5/safekrb5/internal/ccachefile"
+	"github.com/safekrb5/safekrb5/internal/fileread"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -147,7 +148,7 @@ func parseDirName(rest string) (ccName, error) {
 // member when the file does not exist. A primary file that names
 // something other than a tkt* file in dir is refused.
 func readPrimary(dir string) (string, error) {
-	f, err := os.Open(filepath.Join(dir, primaryFile))
+	f, err := fileread.Open(filepath.Join(dir, primaryFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return defaultMember, nil
 	}
@@ -236,7 +237,8 @@ func writeCCacheName(n ccName, cc *ccachefile.Cache) error {
 }
 
 // DestroyCCache destroys a credential cache, as kdestroy does: a file is
-// overwritten with zeros and removed; a MEMORY cache is wiped and
+// overwritten with zeros and removed (a symbolic link is removed alone,
+// the file it points to left as it is); a MEMORY cache is wiped and
 // forgotten. A DIR collection's primary file stays. A cache that does not
 // exist fails with an error matching ErrCCNotFound.
 func DestroyCCache(name string) error {
@@ -256,26 +258,40 @@ func DestroyCCache(name string) error {
 	return nil
 }
 
-// destroyFile overwrites a regular file with zeros and removes it.
+// destroyFile removes path, as MIT does, after overwriting it with zeros
+// when it is a regular file. A symbolic link is removed, never followed,
+// so the file it points to is left alone; nor is a FIFO waited on.
 func destroyFile(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	fi, err := os.Lstat(path)
 	if err != nil {
 		return err
 	}
-	fi, err := f.Stat()
-	if err == nil && fi.Mode().IsRegular() {
-		_, err = f.Write(make([]byte, fi.Size()))
+	if fi.Mode().IsRegular() {
+		if err := zeroFile(path, fi); err != nil {
+			return err
+		}
+	}
+	return os.Remove(path)
+}
+
+// zeroFile overwrites the regular file at path with zeros, if it is still
+// the file fi describes.
+func zeroFile(path string, fi os.FileInfo) error {
+	f, err := fileread.OpenWrite(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if now, err := f.Stat(); err == nil && os.SameFile(fi, now) {
+		_, err = f.Write(make([]byte, now.Size()))
 		if err == nil {
 			err = f.Sync()
 		}
+		if err != nil {
+			f.Close()
+			return err
+		}
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Remove(path)
+	return f.Close()
 }
 
 // memCCaches holds the MEMORY credential caches of one generation of the

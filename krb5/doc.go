@@ -28,6 +28,16 @@
 // Canonicalize asks the KDC for the account's canonical name, as kinit
 // -E and -C do.
 //
+// Referrals are followed across realms, for at most five hops: a KDC that
+// holds no such client answers a login with KDC_ERR_WRONG_REALM naming
+// the client's realm (RFC 6806 section 7), as Active Directory does for
+// the user principal name of a trusted domain, and the client logs in
+// there; a KDC that holds no such service answers with a TGT for the
+// realm that does (RFC 6806 section 8). After a client referral the TGT
+// names the client as its own realm knows it: services named without a
+// realm, the credential cache written and password changes all go to
+// that realm.
+//
 // Errors from the KDC are *KDCError values that keep the protocol code,
 // e-text and e-data, and match the package's sentinels with errors.Is.
 // Configuration comes from our own krb5.conf parser (includes, final

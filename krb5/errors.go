@@ -3,12 +3,16 @@ package krb5
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/errortables"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 )
 
 // Sentinels for the failures callers test most. Each is a com_err error of
@@ -89,7 +93,8 @@ func newKDCError(op string, k *messages.KRBError) *KDCError {
 	}
 }
 
-// Error returns "krb5: OP: message (NAME)[: e-text]".
+// Error returns "krb5: OP: message (NAME)[: e-text]". An e-text that is
+// not short printable text is quoted and cut (see peerText).
 func (e *KDCError) Error() string {
 	name := e.err.Name
 	if name == "" {
@@ -97,9 +102,21 @@ func (e *KDCError) Error() string {
 	}
 	s := fmt.Sprintf("krb5: %s: %s (%s)", e.Op, e.err.Message, name)
 	if e.EText != "" {
-		s += ": " + e.EText
+		s += ": " + peerText(e.EText)
 	}
 	return s
+}
+
+// peerText returns a KDC's e-text for an error message: as sent when it
+// is short printable UTF-8, otherwise quoted and cut, so that a KDC, or
+// whoever forged its unauthenticated KRB-ERROR, puts no control
+// characters, false log lines or megabytes into the caller's errors.
+func peerText(s string) string {
+	if len(s) <= krbname.MaxQuoted && utf8.ValidString(s) &&
+		strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	return krbname.Quote(s)
 }
 
 // Unwrap returns the com_err error for the code.

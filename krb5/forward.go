@@ -171,6 +171,7 @@ func NewFromCredential(tkt messages.Ticket, info messages.KrbCredInfo,
 		EndTime:   info.EndTime,
 		RenewTill: info.RenewTill,
 		KeyType:   info.Key.KeyType,
+		Addresses: copyAddresses(info.CAddr),
 		key:       key,
 	}
 	c.setTGT(t)

@@ -43,6 +43,7 @@ func NewFromGokrb5CCache(cc *credentials.CCache, cfg *config.Config,
 			RenewTill: cred.RenewTill,
 			IsSKey:    cred.IsSKey,
 			Flags:     flagsToCache(cred.TicketFlags),
+			Addresses: cacheAddresses(cred.Addresses),
 			Ticket:    cred.Ticket,
 		})
 	}

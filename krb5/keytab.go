@@ -1,6 +1,7 @@
 package krb5
 
 import (
+	"errors"
 	"sort"
 	"time"
 
@@ -37,8 +38,11 @@ type Keytab struct {
 }
 
 // NewKeytab copies the keys of a gokrb5 keytab into a new Keytab. The
-// caller keeps kt and may discard it.
+// caller keeps kt and may discard it. A nil kt is an error.
 func NewKeytab(kt *keytab.Keytab) (*Keytab, error) {
+	if kt == nil {
+		return nil, errors.New("krb5: NewKeytab: nil keytab")
+	}
 	entries := make([]keyEntry, 0, len(kt.Entries))
 	k := &Keytab{}
 	for _, e := range kt.Entries {

@@ -118,9 +118,10 @@ const kpasswdPort = "464"
 const maxKpasswdMessage = 0xffff
 
 // ChangePassword changes the client's own password to newPassword with
-// the password changing protocol (RFC 3244) against the realm's kpasswd
-// servers: kpasswd_server, else admin_server, else the KDCs, on port 464
-// unless given. It first obtains an initial ticket for kadmin/changepw
+// the password changing protocol (RFC 3244) against the kpasswd servers
+// of the client's realm, or of the realm a client referral leads to:
+// kpasswd_server, else admin_server, else the KDCs, on port 464 unless
+// given. It first obtains an initial ticket for kadmin/changepw
 // with the client's current password or keytab, as the protocol demands,
 // so a client made from a credential cache cannot change its password.
 // UDP or TCP is chosen as for the KDC (udp_preference_limit). After a
@@ -169,10 +170,13 @@ func (c *Client) ChangePassword(ctx context.Context, newPassword string) error {
 func (c *Client) kpasswdExchange(ctx context.Context, tkt *ServiceTicket,
 	newPassword string) error {
 	cfg := c.conf(ctx)
-	addrs := kpasswdAddrs(cfg, c.realm)
+	// The realm whose KDC issued the ticket: a client referral may have
+	// moved the client from the realm it was made with.
+	realm := tkt.ServerRealm
+	addrs := kpasswdAddrs(cfg, realm)
 	if len(addrs) == 0 {
 		return fmt.Errorf("krb5: password change: %w", ErrRealmUnknown.With(
-			"no kpasswd server for realm "+c.realm, nil))
+			"no kpasswd server for realm "+realm, nil))
 	}
 	limit := udpPreferenceLimit(cfg)
 	var errs []error
@@ -180,7 +184,7 @@ func (c *Client) kpasswdExchange(ctx context.Context, tkt *ServiceTicket,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := c.kpasswdOne(ctx, addr, tkt, newPassword, limit)
+		err := c.kpasswdOne(ctx, addr, realm, tkt, newPassword, limit)
 		if err == nil {
 			return nil
 		}
@@ -192,7 +196,7 @@ func (c *Client) kpasswdExchange(ctx context.Context, tkt *ServiceTicket,
 		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
 	}
 	return fmt.Errorf("krb5: password change: %w", ErrKDCUnreachable.With(
-		"kpasswd servers of realm "+c.realm, errors.Join(errs...)))
+		"kpasswd servers of realm "+realm, errors.Join(errs...)))
 }
 
 // kpasswdAddrs lists the kpasswd servers of realm: kpasswd_server, else
@@ -227,9 +231,9 @@ func kpasswdAddrs(cfg *config.Config, realm string) []string {
 }
 
 // kpasswdOne runs one request and reply with one server.
-func (c *Client) kpasswdOne(ctx context.Context, addr string, tkt *ServiceTicket,
+func (c *Client) kpasswdOne(ctx context.Context, addr, realm string, tkt *ServiceTicket,
 	newPassword string, limit int) error {
-	ctx, cancel := context.WithTimeout(ctx, c.kdcTimeout(c.conf(ctx), c.realm))
+	ctx, cancel := context.WithTimeout(ctx, c.kdcTimeout(c.conf(ctx), realm))
 	defer cancel()
 	d := &net.Dialer{Resolver: c.settings.resolver}
 	local, err := localAddr(ctx, d, addr)

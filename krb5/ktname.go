@@ -187,8 +187,8 @@ func AddPasswordKeys(name string, spec PasswordKeys, password string) ([]KeytabE
 	p, err := krbname.ParsePrincipal(spec.Principal, "")
 	if err != nil || p.Realm == "" || len(p.Components) == 0 {
 		return nil, fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
-			fmt.Sprintf("keytab principal %q needs a name and a realm",
-				spec.Principal), err))
+			"keytab principal "+krbname.Quote(spec.Principal)+
+				" needs a name and a realm", err))
 	}
 	if spec.KVNO == 0 {
 		return nil, errors.New("krb5: AddPasswordKeys: kvno 0 is not a key version")

@@ -3,6 +3,7 @@ package krb5
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/safekrb5/safekrb5/support"
@@ -25,6 +26,7 @@ type settings struct {
 	fast          bool          // TGS exchanges use FAST
 	enterprise    bool          // the user name is an enterprise name
 	canonicalize  *bool         // nil: from the configuration
+	addresses     []netip.Addr  // nil: from the configuration; see WithAddresses
 }
 
 func defaultSettings() settings {

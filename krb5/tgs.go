@@ -19,6 +19,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -30,7 +31,10 @@ const renewMargin = 30 * time.Second
 // optionally with "@REALM"), from the client's cache when it holds a valid
 // one, otherwise from the KDC (the TGS exchange, RFC 4120 section 3.3),
 // following referrals across realms. Names the KDC canonicalises hit the
-// cache under both the asked and the returned name. If the TGT has
+// cache under both the asked and the returned name. A service without a
+// realm whose host [domain_realm] does not map is looked for in the
+// realm of the TGT's client, which a client referral may have made
+// another than the realm the client was made with. If the TGT has
 // expired and the client has a password or keytab, it logs in again
 // first.
 func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket, error) {
@@ -43,6 +47,16 @@ func (c *Client) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket,
 	sname, srealm, err := c.parseSPN(ctx, spn)
 	if err != nil {
 		return nil, err
+	}
+	if c.currentTGT() == nil {
+		// Log in first: a service named without a realm is in the
+		// client's realm, which a client referral may change.
+		if _, err := c.freshTGT(ctx); err != nil {
+			return nil, err
+		}
+		if sname, srealm, err = c.parseSPN(ctx, spn); err != nil {
+			return nil, err
+		}
 	}
 	key := cacheKey(sname, srealm)
 	if t := c.cached(key); t != nil {
@@ -122,11 +136,11 @@ func (c *Client) referencedLocked(t *ServiceTicket, skip string) bool {
 }
 
 // parseSPN splits "service/host@REALM". Without a realm, the host's realm
-// comes from [domain_realm], else the client's realm is used.
+// comes from [domain_realm], else the client's home realm is used.
 func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName, string, error) {
 	if spn == "" || strings.ContainsAny(spn, "\x00\n") {
 		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
-			fmt.Sprintf("service name %q", spn), nil))
+			"service name "+krbname.Quote(spn), nil))
 	}
 	name, realm := spn, ""
 	if i := strings.LastIndexByte(spn, '@'); i >= 0 {
@@ -136,7 +150,7 @@ func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName,
 	for _, p := range parts {
 		if p == "" {
 			return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
-				fmt.Sprintf("service name %q has an empty component", spn), nil))
+				"service name "+krbname.Quote(spn)+" has an empty component", nil))
 		}
 	}
 	nt := int32(nametype.KRB_NT_PRINCIPAL)
@@ -147,9 +161,20 @@ func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName,
 		realm = c.conf(ctx).ResolveRealm(parts[1])
 	}
 	if realm == "" {
-		realm = c.realm
+		realm = c.homeRealm()
 	}
 	return types.PrincipalName{NameType: nt, NameString: parts}, realm, nil
+}
+
+// homeRealm is the realm of the client as its KDCs know it: that of the
+// TGT's client, which differs from the realm the client was made with
+// after a client referral (RFC 6806 section 7), or that realm before
+// the first login.
+func (c *Client) homeRealm() string {
+	if t := c.currentTGT(); t != nil {
+		return t.ClientRealm
+	}
+	return c.realm
 }
 
 // freshTGT returns a TGT valid for a while yet, logging in again when the
@@ -575,7 +600,11 @@ func (c *Client) finishTGSWith(ctx context.Context, rep []byte, s *tgsSend,
 	}
 	c.trace(ctx, "TGS-REP", "server", cacheKey(part.SName, part.SRealm),
 		"enctype", part.Key.KeyType, "endtime", part.EndTime, "fast", fresp != nil)
-	return newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+	t, err := newServiceTicket(tgsRep.Ticket, tgsRep.CName, tgsRep.CRealm, &part)
+	if err == nil {
+		inheritAddresses(t, tgt, &s.req.ReqBody)
+	}
+	return t, err
 }
 
 // decryptTGSRep decrypts the encrypted part of a TGS-REP with the

@@ -30,6 +30,10 @@ type ServiceTicket struct {
 	RenewTill   time.Time
 	// KeyType is the enctype of the session key.
 	KeyType int32
+	// Addresses are the network addresses the ticket may be used from
+	// (RFC 4120 section 5.3, caddr), empty for an addressless ticket;
+	// see WithAddresses.
+	Addresses types.HostAddresses
 
 	key *support.Secret
 }
@@ -105,6 +109,7 @@ func newServiceTicket(tkt messages.Ticket, cname types.PrincipalName,
 		EndTime:   part.EndTime,
 		RenewTill: part.RenewTill,
 		KeyType:   part.Key.KeyType,
+		Addresses: copyAddresses(part.CAddr),
 		key:       key,
 	}, nil
 }

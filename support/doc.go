@@ -11,6 +11,8 @@
 // waits for uses in flight and then overwrites the buffer with zeros.
 //
 // Tracing is off unless KRB5_TRACE names a file, as in MIT krb5, or a
-// caller passes a *slog.Logger to the krb5 or gssapi layer. Trace events
+// caller passes a *slog.Logger to the krb5 or gssapi layer. As in MIT, a
+// KRB5_TRACE file that cannot be opened for appending (a missing
+// directory, a FIFO nobody reads) leaves tracing off. Trace events
 // never carry a key, a password, a ticket or keytab bytes.
 package support

@@ -36,14 +36,14 @@ func init() {
 func load(g *lifecycle.Generation) error {
 	st := &state{trace: discard}
 	if path := os.Getenv("KRB5_TRACE"); path != "" {
-		f, err := openTrace(path)
-		if err != nil {
-			return err
+		// As in MIT krb5, a trace file that cannot be opened leaves
+		// tracing off rather than the library unusable.
+		if f, err := openTrace(path); err == nil {
+			st.trace = slog.New(slog.NewTextHandler(f,
+				&slog.HandlerOptions{Level: slog.LevelDebug}))
+			st.traceFile = f
+			st.trace.Debug("support: loaded", "generation", g.ID())
 		}
-		st.trace = slog.New(slog.NewTextHandler(f,
-			&slog.HandlerOptions{Level: slog.LevelDebug}))
-		st.traceFile = f
-		st.trace.Debug("support: loaded", "generation", g.ID())
 	}
 	g.Value = st
 	errortables.Register(errortables.LifecycleTable)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/safekrb5/safekrb5/internal/fileread"
 	"github.com/safekrb5/safekrb5/internal/modules"
 )
 
@@ -18,7 +19,7 @@ func openTrace(path string) (*os.File, error) {
 	if len(path) > 5 && path[:5] == "FILE:" {
 		path = path[5:]
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := fileread.OpenWrite(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("support: KRB5_TRACE: %w", err)
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -245,6 +247,18 @@ func TestGSSSampleFraming(t *testing.T) {
 			require.ErrorIs(t, err, errSampleProtocol)
 		})
 	}
+
+	t.Run("claims the limit, sends a byte", func(t *testing.T) {
+		in := []byte{0x02, 0x01, 0, 0, 0, 'x'} // 16 MiB announced
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, _, err := readFrame(bytes.NewReader(in))
+		runtime.ReadMemStats(&after)
+		require.ErrorIs(t, err, errSampleProtocol)
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20),
+			"the buffer follows the bytes that came, not the length announced")
+	})
 }
 
 // TestGSSSampleEnctypes runs both directions, sealed and integrity

@@ -60,8 +60,14 @@ func readFrame(r io.Reader) (byte, []byte, error) {
 		return 0, nil, fmt.Errorf("%w: frame of %d bytes over the %d limit",
 			errSampleProtocol, n, maxSampleToken)
 	}
-	tok := make([]byte, n)
-	if _, err := io.ReadFull(r, tok); err != nil {
+	// The buffer grows with what arrives, not with what the header
+	// claims, so a peer that announces 16 MiB and sends nothing costs
+	// nothing.
+	tok, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err == nil && len(tok) < int(n) {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return 0, nil, fmt.Errorf("%w: reading a %d-byte token: %w", errSampleProtocol, n, err)
 	}
 	return h[0], tok, nil

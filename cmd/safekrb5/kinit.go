@@ -133,7 +133,8 @@ func readPrompt(e *env, prompt string) (*support.Secret, error) {
 	if err != nil {
 		return nil, err
 	}
-	return support.NewSecretString(line)
+	defer support.Wipe(line)
+	return support.NewSecret(line)
 }
 
 // defaultPrincipal is MIT's: the login name, or host/HOSTNAME with -k.

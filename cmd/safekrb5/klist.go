@@ -82,10 +82,13 @@ func listCCache(e *env, name string) error {
 }
 
 func listKeytab(e *env, name string) error {
-	path := keytabFilePath(name)
+	path, err := keytabFilePath(name)
+	if err != nil {
+		return err
+	}
 	kt, err := keytabfile.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("reading keytab %s: %w", path, err)
+		return fmt.Errorf("reading keytab: %w", err)
 	}
 	defer kt.Wipe()
 	fmt.Fprintf(e.stdout, "Keytab name: FILE:%s\n", path)

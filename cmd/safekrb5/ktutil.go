@@ -39,6 +39,9 @@ func ktutil(e *env, args []string) error {
 }
 
 func ktutilAdd(e *env, kt string, args []string) error {
+	if _, err := keytabFilePath(kt); err != nil {
+		return err // a MEMORY keytab would vanish when the command exits
+	}
 	fl := newFlags(e, "ktutil add", "-p principal [-e enctypes] [-V kvno] [-s salt]")
 	princ := fl.String("p", "", "the principal, name@REALM")
 	etypes := fl.String("e", "aes256-cts-hmac-sha1-96,aes128-cts-hmac-sha1-96",
@@ -88,9 +91,13 @@ func ktutilList(e *env, name string, args []string) error {
 	if len(args) > 0 && args[0] != "-e" && args[0] != "-t" {
 		return &exitError{code: 2, err: fmt.Errorf("list takes no arguments but -e and -t")}
 	}
-	kt, err := keytabfile.ReadFile(keytabFilePath(name))
+	path, err := keytabFilePath(name)
 	if err != nil {
-		return fmt.Errorf("reading keytab %s: %w", name, err)
+		return err
+	}
+	kt, err := keytabfile.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading keytab: %w", err)
 	}
 	defer kt.Wipe()
 	fmt.Fprintln(e.stdout, "slot KVNO Principal")
@@ -102,12 +109,18 @@ func ktutilList(e *env, name string, args []string) error {
 	return nil
 }
 
-// keytabFilePath removes a FILE: or WRFILE: prefix.
-func keytabFilePath(name string) string {
-	for _, p := range []string{"FILE:", "WRFILE:"} {
-		if rest, ok := strings.CutPrefix(name, p); ok {
-			return rest
-		}
+// keytabFilePath returns the file a keytab name names: the name itself,
+// or what follows a FILE: or WRFILE: prefix. Another type (MEMORY, ANY)
+// names no file the command can read, and is an error.
+func keytabFilePath(name string) (string, error) {
+	typ, rest, ok := strings.Cut(name, ":")
+	if !ok || strings.HasPrefix(name, "/") || strings.Contains(typ, "/") {
+		return name, nil
 	}
-	return name
+	switch strings.ToUpper(typ) {
+	case "FILE", "WRFILE":
+		return rest, nil
+	}
+	return "", fmt.Errorf("keytab %s: type %s names no file (FILE and WRFILE do)",
+		name, typ)
 }

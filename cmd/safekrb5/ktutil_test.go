@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,4 +99,35 @@ func TestKpasswdCommand(t *testing.T) {
 	code, _, stderr = runCmd(t, r, "wrong\nx1\nx1\n", "kpasswd", "dave")
 	assert.Equal(t, 1, code)
 	assert.NotContains(t, stderr, "wrong\n")
+}
+
+// TestKeytabNamesWithoutAFile gives klist -k and ktutil keytab names of
+// types that name no file, and a damaged file: each fails with an error
+// that names the problem once.
+func TestKeytabNamesWithoutAFile(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.keytab")
+	require.NoError(t, os.WriteFile(bad, []byte{0x05, 0x02, 0, 0, 0, 89}, 0o600))
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"klist MEMORY", []string{"klist", "-k", "MEMORY:x"}, "type MEMORY names no file"},
+		{"klist ANY", []string{"klist", "-k", "ANY:FILE:/a,FILE:/b"}, "type ANY names no file"},
+		{"ktutil list", []string{"ktutil", "-k", "MEMORY:x", "list"}, "type MEMORY names no file"},
+		{"ktutil add", []string{"ktutil", "-k", "MEMORY:x", "add", "-p", "a@R"},
+			"type MEMORY names no file"},
+		{"klist truncated", []string{"klist", "-k", "file:" + bad}, "unexpected end of data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := run(&env{stdin: strings.NewReader("pw\n"), stdout: &out,
+				stderr: &errOut}, tt.args)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, errOut.String(), tt.says)
+			assert.LessOrEqual(t, strings.Count(errOut.String(), bad), 1,
+				"the path is said once: %s", errOut.String())
+		})
+	}
 }

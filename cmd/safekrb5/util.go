@@ -12,6 +12,7 @@ import (
 
 	"github.com/safekrb5/safekrb5/internal/krb5conf"
 	"github.com/safekrb5/safekrb5/krb5"
+	"github.com/safekrb5/safekrb5/support"
 )
 
 // newFlags makes a flag set that reports errors instead of exiting.
@@ -75,29 +76,47 @@ func parseLifetime(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// readLine reads one line of standard input, without its newline.
-func readLine(r io.Reader) (string, error) {
-	var b []byte
+// maxPasswordLine bounds a password read from standard input.
+const maxPasswordLine = 4096
+
+// readLine reads one line of standard input, without its newline or a
+// carriage return before it: a password. A line longer than
+// maxPasswordLine is an error, not a shorter password. The caller wipes
+// the bytes; on error they are wiped already.
+func readLine(r io.Reader) ([]byte, error) {
+	// One buffer that never grows, so no copy of the password is left
+	// behind in a discarded array.
+	b := make([]byte, 0, maxPasswordLine+1)
 	one := make([]byte, 1)
-	for len(b) < 4096 {
+	for {
 		n, err := r.Read(one)
 		if n == 1 {
 			if one[0] == '\n' {
 				break
 			}
+			if len(b) == maxPasswordLine {
+				support.Wipe(b)
+				return nil, fmt.Errorf("the password on standard input is longer "+
+					"than %d bytes", maxPasswordLine)
+			}
 			b = append(b, one[0])
 		}
 		if err == io.EOF {
 			if len(b) == 0 {
-				return "", fmt.Errorf("no password on standard input")
+				return nil, fmt.Errorf("no password on standard input")
 			}
 			break
 		}
 		if err != nil {
-			return "", err
+			support.Wipe(b)
+			return nil, err
 		}
 	}
-	return strings.TrimSuffix(string(b), "\r"), nil
+	one[0] = 0
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b, nil
 }
 
 // isTerminal reports whether r is a terminal.

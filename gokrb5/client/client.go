@@ -7,11 +7,20 @@
 // Destroy, and typed errors (errors.Is with krb5.ErrPreauthFailed and the
 // other sentinels). New code should use package krb5 directly, which
 // takes a context.Context on every network call.
+//
+// BUG(safekrb5): gokrb5's Diagnostics, Print and Key methods and its
+// low-level ASExchange, TGSExchange and TGSREQGenerateAndExchange are not
+// provided; code that calls them does not compile after the import
+// change. gokrb5's spnego package takes gokrb5's own *client.Client, not
+// this one: spnego.NewClient(cl, hc, spn) becomes
+// gssapi.NewClient(cl.Unwrap(), hc, gssapi.WithSPN(spn)).
 package client
 
 import (
 	"context"
 	"log"
+	"strings"
+	"time"
 
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
@@ -132,6 +141,53 @@ func (cl *Client) GetServiceTicket(spn string) (messages.Ticket, types.Encryptio
 		return messages.Ticket{}, types.EncryptionKey{}, cl.initErr
 	}
 	return cl.c.GetServiceTicket(spn)
+}
+
+// GetCachedTicket returns a ticket for spn ("service/host", optionally
+// with "@REALM") and a copy of its session key when the client's cache
+// holds one that is valid now, without asking the KDC. ok is false
+// otherwise, also after Destroy.
+func (cl *Client) GetCachedTicket(spn string) (tkt messages.Ticket, key types.EncryptionKey,
+	ok bool) {
+	if cl.initErr != nil {
+		return messages.Ticket{}, types.EncryptionKey{}, false
+	}
+	tickets, err := cl.c.Tickets()
+	if err != nil {
+		return messages.Ticket{}, types.EncryptionKey{}, false
+	}
+	now := time.Now()
+	for _, t := range tickets {
+		name := strings.Join(t.Server.NameString, "/")
+		if spn != name && spn != name+"@"+t.ServerRealm {
+			continue
+		}
+		if now.Before(t.StartTime) || !now.Before(t.EndTime) {
+			continue
+		}
+		err := t.UseSessionKey(func(k types.EncryptionKey) error {
+			key = types.EncryptionKey{KeyType: k.KeyType,
+				KeyValue: append([]byte(nil), k.KeyValue...)}
+			return nil
+		})
+		if err == nil {
+			return t.Ticket, key, true
+		}
+	}
+	return messages.Ticket{}, types.EncryptionKey{}, false
+}
+
+// ChangePasswd changes the client's password to newPasswd (RFC 3244),
+// as gokrb5's does: true on success; a refusal is an error, a
+// *krb5.PasswordChangeError. See krb5.Client.ChangePassword.
+func (cl *Client) ChangePasswd(newPasswd string) (bool, error) {
+	if cl.initErr != nil {
+		return false, cl.initErr
+	}
+	if err := cl.c.ChangePassword(context.Background(), newPasswd); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // IsConfigured reports whether the client could be made.

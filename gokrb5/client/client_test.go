@@ -31,9 +31,19 @@ func TestDropIn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, r.Name, tkt.Realm)
 	assert.NotEmpty(t, key.KeyValue)
+	for _, spn := range []string{r.Service, r.ServicePrincipal} {
+		ctkt, ckey, ok := cl.GetCachedTicket(spn)
+		require.True(t, ok, spn)
+		assert.Equal(t, tkt.EncPart.Cipher, ctkt.EncPart.Cipher, spn)
+		assert.Equal(t, key, ckey, spn)
+	}
+	_, _, ok := cl.GetCachedTicket("HTTP/elsewhere")
+	assert.False(t, ok, "a ticket the cache lacks is not fetched")
 	cl.Destroy()
 	_, _, err = cl.GetServiceTicket(r.Service)
 	assert.ErrorIs(t, err, krb5.ErrClosed)
+	_, _, ok = cl.GetCachedTicket(r.Service)
+	assert.False(t, ok, "nothing is cached after Destroy")
 
 	kt, err := keytab.Load(r.UserKeytab)
 	require.NoError(t, err)
@@ -47,4 +57,27 @@ func TestDropIn(t *testing.T) {
 	defer bad.Destroy()
 	err = bad.Login()
 	assert.True(t, errors.Is(err, krb5.ErrPreauthFailed), "%v", err)
+}
+
+// TestDropInChangePasswd changes a password through gokrb5's method and
+// logs in with the new one.
+func TestDropInChangePasswd(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+	r := testrealm.ForTest(t, testrealm.Options{Kadmind: true})
+	cfg, err := config.Load(r.ConfPath)
+	require.NoError(t, err)
+
+	cl := client.NewWithPassword(r.User, r.Name, r.Password, cfg)
+	defer cl.Destroy()
+	ok, err := cl.ChangePasswd("a new password 42")
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	again := client.NewWithPassword(r.User, r.Name, "a new password 42", cfg)
+	defer again.Destroy()
+	require.NoError(t, again.Login())
+	old := client.NewWithPassword(r.User, r.Name, r.Password, cfg)
+	defer old.Destroy()
+	assert.ErrorIs(t, old.Login(), krb5.ErrPreauthFailed)
 }

@@ -3,9 +3,10 @@ package ccachefile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/safekrb5/safekrb5/internal/fileread"
 )
 
 // MaxFileSize is the largest file ReadFile accepts.
@@ -17,9 +18,9 @@ var ErrTooLarge = errors.New("ccachefile: file too large")
 // ReadFile reads and parses the credential cache file at path. The raw
 // bytes are cleared before it returns.
 func ReadFile(path string) (*Cache, error) {
-	b, err := readLimited(path, MaxFileSize)
+	b, err := fileread.ReadFile(path, MaxFileSize)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
+		if errors.Is(err, fileread.ErrTooLarge) {
 			return nil, fmt.Errorf("%w: %s", ErrTooLarge, path)
 		}
 		return nil, fmt.Errorf("ccachefile: %w", err)
@@ -46,26 +47,6 @@ func WriteFile(path string, c *Cache) error {
 		return fmt.Errorf("ccachefile: %w", err)
 	}
 	return nil
-}
-
-var errTooLarge = errors.New("file too large")
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		clear(b)
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		clear(b)
-		return nil, errTooLarge
-	}
-	return b, nil
 }
 
 func writeAtomic(path string, b []byte) (err error) {

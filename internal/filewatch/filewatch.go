@@ -22,6 +22,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/safekrb5/safekrb5/internal/fileread"
 )
 
 // RacyWindow is how long after its modification a stamp is not trusted
@@ -166,7 +168,7 @@ func digest(path string, st stamp) [sha256.Size]byte {
 		}
 		return [sha256.Size]byte(h.Sum(nil))
 	}
-	f, err := os.Open(path)
+	f, err := fileread.Open(path)
 	if err != nil {
 		return [sha256.Size]byte{}
 	}

@@ -271,3 +271,34 @@ func BenchmarkDeriveAndDecrypt1K(b *testing.B) {
 		}
 	}
 }
+
+// TestNewKeyRefusesWrongSizes checks the key length of every enctype,
+// those gokrb5 implements included: an rc4-hmac key of one byte or a
+// des3 key of five makes no Key.
+func TestNewKeyRefusesWrongSizes(t *testing.T) {
+	tests := []struct {
+		name string
+		et   int32
+		size int
+	}{
+		{"aes128-cts-hmac-sha1-96", etypeID.AES128_CTS_HMAC_SHA1_96, 16},
+		{"aes256-cts-hmac-sha1-96", etypeID.AES256_CTS_HMAC_SHA1_96, 32},
+		{"aes128-cts-hmac-sha256-128", etypeID.AES128_CTS_HMAC_SHA256_128, 16},
+		{"aes256-cts-hmac-sha384-192", etypeID.AES256_CTS_HMAC_SHA384_192, 32},
+		{"des3-cbc-sha1-kd", etypeID.DES3_CBC_SHA1_KD, 24},
+		{"rc4-hmac", etypeID.RC4_HMAC, 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := NewKey(tt.et, make([]byte, tt.size))
+			require.NoError(t, err)
+			k.Wipe()
+			for _, n := range []int{0, 1, 5, tt.size - 1, tt.size + 1, 100} {
+				k, err := NewKey(tt.et, make([]byte, n))
+				require.ErrorIs(t, err, ErrKeySize, "%d bytes", n)
+				assert.Nil(t, k)
+				assert.Contains(t, err.Error(), fmt.Sprintf("%d bytes for enctype %d", n, tt.et))
+			}
+		})
+	}
+}

@@ -93,7 +93,10 @@ type Key struct {
 	wiped   bool
 }
 
-// NewKey returns a Key holding a copy of base.
+// NewKey returns a Key holding a copy of base. A base of the wrong
+// length for et fails with ErrKeySize, whichever code implements et, so
+// that a peer's key of the wrong size is refused when it arrives rather
+// than when it is first used.
 func NewKey(et int32, base []byte) (*Key, error) {
 	k := &Key{etype: et}
 	if p, ok := profileOf(et); ok {
@@ -106,6 +109,10 @@ func NewKey(et int32, base []byte) (*Key, error) {
 		e, err := crypto.GetEtype(et)
 		if err != nil {
 			return nil, fmt.Errorf("%w %d", ErrUnsupported, et)
+		}
+		if len(base) != e.GetKeyByteSize() {
+			return nil, fmt.Errorf("%w: %d bytes for enctype %d", ErrKeySize,
+				len(base), et)
 		}
 		k.et = e
 	}

@@ -2,12 +2,14 @@ package krb5conf
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/safekrb5/safekrb5/internal/fileread"
 )
 
 // Limits that keep a hostile or broken file from exhausting the stack or
@@ -47,18 +49,12 @@ type source interface {
 type osSource struct{}
 
 func (osSource) readFile(name string) ([]byte, string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, "", err
-	}
-	if len(data) > MaxFileSize {
+	data, err := fileread.ReadFile(name, MaxFileSize)
+	if errors.Is(err, fileread.ErrTooLarge) {
 		return nil, "", ErrTooLarge
+	}
+	if err != nil {
+		return nil, "", err
 	}
 	return data, fileID(name), nil
 }

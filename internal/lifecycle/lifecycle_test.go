@@ -336,3 +336,49 @@ func TestClosedOwnerCollected(t *testing.T) {
 		runtime.KeepAlive(o)
 	}
 }
+
+func TestRefusesNamesTheStateWithoutLoading(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, s *stack) (cleanup func())
+		want  error
+		state State
+	}{
+		{"not loaded", func(*testing.T, *stack) func() { return func() {} },
+			nil, NotLoaded},
+		{"loaded", func(t *testing.T, s *stack) func() {
+			h, err := s.mid.Open()
+			require.NoError(t, err)
+			return func() { require.NoError(t, h.Close()) }
+		}, nil, Loaded},
+		{"shutting down", func(t *testing.T, s *stack) func() {
+			o, err := s.mid.NewKind("client").NewObject(nil)
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			require.ErrorIs(t, s.mid.Shutdown(ctx), errortables.ErrBusy)
+			return func() { require.NoError(t, o.Close()) }
+		}, errortables.ErrShuttingDown, ShuttingDown},
+		{"finalized", func(t *testing.T, s *stack) func() {
+			require.NoError(t, s.mid.Close())
+			return func() {}
+		}, errortables.ErrFinalized, Finalized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStack(t)
+			cleanup := tt.setup(t, s)
+			defer cleanup()
+			s.take()
+			err := s.mid.Refuses()
+			if tt.want == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tt.want)
+				assert.Contains(t, err.Error(), "mid")
+			}
+			assert.Equal(t, tt.state, s.mid.State())
+			assert.Empty(t, s.take(), "Refuses loads and tears down nothing")
+		})
+	}
+}

@@ -330,6 +330,21 @@ func (m *Module) Leave(*Generation) {
 	m.release(refCall)
 }
 
+// Refuses returns the error a new reference would get now, from a module
+// that is shutting down or finalized, and nil otherwise. It neither loads
+// the module nor holds it: an entry point that makes state no object of
+// the module tracks checks it first, so that it fails as creating an
+// object would.
+func (m *Module) Refuses() error {
+	switch m.State() {
+	case ShuttingDown:
+		return m.err(errortables.ErrShuttingDown)
+	case Finalized:
+		return m.err(errortables.ErrFinalized)
+	}
+	return nil
+}
+
 // Shutdown shuts the module down gracefully and for good, together with
 // every module that depends on it. It refuses new references on all of them
 // at once, then waits, dependents first, until every object is closed and
