@@ -33,6 +33,6 @@
 // OS thread and that thread exits first, a krb5kdc or kadmind process can
 // outlive it (or die early, respectively). Leftovers are named
 // safekrb5-realm-* under the temporary directory; their daemons run with
-// -n, -nofork or -d 0 and can be found with pgrep -a krb5kdc (or
+// -n, -nofork or -d none and can be found with pgrep -a krb5kdc (or
 // kadmind, slapd).
 package testrealm

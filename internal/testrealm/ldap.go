@@ -125,15 +125,13 @@ func (r *Realm) createLDAPDatabase(ctx context.Context, master string) error {
 	cmd := r.Command(ctx, "kdb5_ldap_util", "stashsrvpw", "-f",
 		p.serviceStash, ldapAdminDN)
 	cmd.Stdin = strings.NewReader(admin + "\n" + admin + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("testrealm: kdb5_ldap_util stashsrvpw: %w: %s",
-			err, firstLines(out))
+	if err := runTool(cmd, "kdb5_ldap_util stashsrvpw"); err != nil {
+		return err
 	}
 	cmd = r.Command(ctx, "kdb5_ldap_util", "-r", r.Name, "create", "-s",
 		"-P", master)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("testrealm: kdb5_ldap_util create: %w: %s",
-			err, firstLines(out))
+	if err := runTool(cmd, "kdb5_ldap_util create"); err != nil {
+		return err
 	}
 	r.logf("realm created in slapd at %s", r.LDAPURI)
 	return nil
@@ -194,17 +192,18 @@ func slapdConf(p ldapPaths, admin string) string {
 	return b.String()
 }
 
-// startSlapd runs slapd in the foreground (-d 0) on the realm's socket
-// and waits until it accepts connections.
+// startSlapd runs slapd in the foreground on the realm's socket, logging
+// errors only (-d none), and waits until it accepts connections.
 func (r *Realm) startSlapd(ctx context.Context, p ldapPaths) error {
 	path, err := lookProgram("slapd")
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(path, "-d", "0", "-f", p.conf, "-h", r.LDAPURI)
+	cmd := exec.Command(path, "-d", "none", "-f", p.conf, "-h", r.LDAPURI)
 	cmd.Env = r.Env()
 	cmd.Dir = r.Dir
-	d, err := StartDaemon("slapd", cmd, filepath.Join(p.dir, "slapd.out"))
+	outPath := filepath.Join(p.dir, "slapd.out")
+	d, err := StartDaemon("slapd", cmd, outPath)
 	if err != nil {
 		return err
 	}
@@ -212,7 +211,9 @@ func (r *Realm) startSlapd(ctx context.Context, p ldapPaths) error {
 	r.slapd = d
 	r.mu.Unlock()
 	if err := d.WaitUnix(ctx, p.socket); err != nil {
-		return err
+		// The directory goes with the failed realm: keep what slapd said.
+		out, _ := os.ReadFile(outPath)
+		return fmt.Errorf("%w: %s", err, firstLines(out))
 	}
 	r.logf("slapd pid %d listening on %s", d.PID(), p.socket)
 	return nil
@@ -300,9 +301,5 @@ func (r *Realm) ldapModify(ctx context.Context, label, ldif string) error {
 	cmd := r.Command(ctx, "ldapmodify", "-x", "-H", r.LDAPURI,
 		"-D", ldapAdminDN, "-y", p.adminPassword)
 	cmd.Stdin = strings.NewReader(ldif)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("testrealm: ldapmodify %s: %w: %s", label, err,
-			firstLines(out))
-	}
-	return nil
+	return runTool(cmd, "ldapmodify "+label)
 }

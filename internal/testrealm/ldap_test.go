@@ -114,3 +114,24 @@ func TestPrincipalDN(t *testing.T) {
 	assert.Equal(t, `\ a\ `, escapeDNValue(" a "))
 	assert.Equal(t, "ldapi://%2Ftmp%2Fx%20y%2Fldapi", ldapiURI("/tmp/x y/ldapi"))
 }
+
+// TestLDAPSlapdFails gives slapd a schema it cannot read: Start fails
+// with slapd's own complaint, after stopping slapd and removing the
+// directory with its log. It changes a package variable, so it is not
+// parallel.
+func TestLDAPSlapdFails(t *testing.T) {
+	if !requireChecked(t, CheckLDAPPrograms()) {
+		return
+	}
+	bad := filepath.Join(t.TempDir(), "kerberos.schema")
+	require.NoError(t, os.WriteFile(bad, []byte("attributetype ( nonsense\n"), 0o644))
+	saved := kerberosSchemaPaths
+	kerberosSchemaPaths = []string{bad}
+	t.Cleanup(func() { kerberosSchemaPaths = saved })
+
+	_, err := Start(testContext(t), Options{LDAP: true})
+	require.ErrorIs(t, err, errExited)
+	assert.Contains(t, err.Error(), "slapd")
+	assert.Contains(t, err.Error(), "kerberos.schema")
+	t.Logf("%v", err)
+}

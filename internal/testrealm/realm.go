@@ -257,9 +257,8 @@ func (r *Realm) createDatabase(ctx context.Context, master string) error {
 	}
 	cmd := r.Command(ctx, "kdb5_util", "-r", r.Name, "create", "-s",
 		"-P", master)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("testrealm: kdb5_util create: %w: %s",
-			err, firstLines(out))
+	if err := runTool(cmd, "kdb5_util create"); err != nil {
+		return err
 	}
 	r.logf("database created in %s", r.Dir)
 	return nil
@@ -609,6 +608,16 @@ func randomSecret() (string, error) {
 		return "", fmt.Errorf("testrealm: random: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// runTool runs a setup program whose output cannot hold a secret (it
+// echoes no input) and turns a failure into an error naming label, with
+// the start of that output.
+func runTool(cmd *exec.Cmd, label string) error {
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("testrealm: %s: %w: %s", label, err, firstLines(out))
+	}
+	return nil
 }
 
 // firstLines trims program output for an error message. It is used only
