@@ -113,4 +113,13 @@
 // that a user sent to the service cannot yet serve as evidence for
 // S4U2Proxy. S4U tickets stay in the Impersonation; WriteCCache does not
 // write them.
+//
+// BUG(safekrb5): resource-based constrained delegation is asked for
+// (PA-PAC-OPTIONS) but has not been seen granted by a real KDC: none that
+// the tests run has the rules for it (MIT 1.20's LDAP database module
+// keeps constrained-delegation rules only, Heimdal 7 has none, Samba
+// 4.17's KDC ignores msDS-AllowedToActOnBehalfOfOtherIdentity). Constrained
+// delegation works against MIT on its LDAP database (on the default DB2
+// database MIT's KDC refuses S4U2Proxy, having no rules to consult),
+// Heimdal and Samba.
 package krb5

@@ -350,10 +350,11 @@ func (i *Impersonation) SelfTicket() (*ServiceTicket, error) {
 // additional ticket and the cname-in-addl-tkt option. It asks for
 // resource-based constrained delegation too (PA-PAC-OPTIONS), so the KDC
 // may allow it either because the service may delegate to spn (MIT
-// allowed_to_delegate_to, Active Directory msDS-AllowedToDelegateTo,
-// Heimdal constrained-delegation) or because spn accepts delegation from
-// the service (msDS-AllowedToActOnBehalfOfOtherIdentity). Tickets are
-// cached until they near their end. A refusal is a *KDCError, usually
+// krbAllowedToDelegateTo, which only its LDAP database keeps, Active
+// Directory msDS-AllowedToDelegateTo, Heimdal constrained-delegation) or
+// because spn accepts delegation from the service
+// (msDS-AllowedToActOnBehalfOfOtherIdentity). Tickets are cached until
+// they near their end. A refusal is a *KDCError, usually
 // KDC_ERR_BADOPTION (ErrBadOption). spn must be in the client's realm.
 func (i *Impersonation) ServiceTicket(ctx context.Context, spn string) (*ServiceTicket, error) {
 	if err := i.obj.Enter(); err != nil {

@@ -40,7 +40,8 @@ type delegationKDC struct {
 	// delegation rules, for resource-based delegation's sake (MS-SFU
 	// section 3.2.5.1.2).
 	plainForwardable bool
-	// proxy says whether the KDC grants constrained delegation.
+	// proxy says whether the KDC grants constrained delegation (MIT
+	// does only on its LDAP database).
 	proxy bool
 	// checksummed says whether the KDC answers PA-S4U-X509-USER.
 	checksummed bool
@@ -53,11 +54,15 @@ type delegationKDC struct {
 	fastTGS bool
 }
 
-// mitDelegation sets up an MIT realm. Its DB2 database has no
-// constrained-delegation or RBCD rules (MIT keeps them in LDAP only), so
-// S4U2Proxy is refused, and no enterprise names (no aliases).
-func mitDelegation(t *testing.T, ctx context.Context) *delegationKDC {
-	r := testrealm.ForTest(t, testrealm.Options{})
+// mitDelegation sets up an MIT realm with the service trusted to
+// impersonate users (ok_to_auth_as_delegate). On its default DB2 database
+// there is no more: DB2 keeps no constrained-delegation rules and no
+// aliases, so S4U2Proxy is refused and no enterprise name resolves. On
+// the LDAP database the service may also delegate to the target
+// (krbAllowedToDelegateTo), and the user has an enterprise alias. MIT
+// 1.20 keeps no RBCD rules in either.
+func mitDelegation(t *testing.T, ctx context.Context, ldap bool) *delegationKDC {
+	r := testrealm.ForTest(t, testrealm.Options{LDAP: ldap})
 	plainKT := filepath.Join(r.Dir, "plain.keytab")
 	targetKT := filepath.Join(r.Dir, "target.keytab")
 	_, err := r.KadminLocal(ctx, "modprinc +ok_to_auth_as_delegate "+r.Service)
@@ -68,13 +73,20 @@ func mitDelegation(t *testing.T, ctx context.Context) *delegationKDC {
 		require.NoError(t, r.AddPrincipal(ctx, p.name, ""))
 		require.NoError(t, r.ExportKeytab(ctx, p.name, p.kt))
 	}
-	return &delegationKDC{
+	k := &delegationKDC{
 		cfg: realmConfig(t, r), realm: r.Name, user: r.User,
 		service: r.Service, serviceKeytab: r.Keytab,
 		plain: "HTTP/plain.localhost", plainKeytab: plainKT,
 		target: "HTTP/target.localhost", targetKeytab: targetKT,
 		plainForwardable: true, checksummed: true, fastTGS: true,
 	}
+	if ldap {
+		require.NoError(t, r.AllowDelegation(ctx, r.Service, k.target))
+		k.enterprise = "alice@mail.test"
+		require.NoError(t, r.AddAlias(ctx, r.User, k.enterprise))
+		k.proxy = true
+	}
+	return k
 }
 
 // heimdalDelegation sets up a Heimdal 7.8 realm: the service is
@@ -140,12 +152,13 @@ func sambaDelegation(t *testing.T, ctx context.Context) *delegationKDC {
 	}
 }
 
-// delegationKDCs starts the three KDCs for one test.
+// delegationKDCs starts the three KDCs, MIT's twice, for one test.
 func delegationKDCs(t *testing.T, ctx context.Context) map[string]*delegationKDC {
 	return map[string]*delegationKDC{
-		"MIT":     mitDelegation(t, ctx),
-		"Heimdal": heimdalDelegation(t, ctx),
-		"Samba":   sambaDelegation(t, ctx),
+		"MIT-DB2":  mitDelegation(t, ctx, false),
+		"MIT-LDAP": mitDelegation(t, ctx, true),
+		"Heimdal":  heimdalDelegation(t, ctx),
+		"Samba":    sambaDelegation(t, ctx),
 	}
 }
 
@@ -188,9 +201,11 @@ func kdcCode(err error) int32 {
 	return -1
 }
 
-// TestS4U runs S4U2Self and S4U2Proxy against MIT, Heimdal and the Samba
-// AD DC, with and without FAST, and checks each ticket by accepting it
-// with the keys of the service it is for.
+// TestS4U runs S4U2Self and S4U2Proxy against MIT (on its DB2 and its
+// LDAP database), Heimdal and the Samba AD DC, with and without FAST, and
+// checks each ticket by accepting it with the keys of the service it is
+// for. S4U2Proxy succeeds against MIT on LDAP, Heimdal and Samba; RBCD
+// is granted by none of them (see testRBCD).
 func TestS4U(t *testing.T) {
 	ctx := ctxLong(t)
 	for name, k := range delegationKDCs(t, ctx) {
@@ -287,6 +302,10 @@ func testS4UEnterprise(t *testing.T, ctx context.Context, k *delegationKDC) {
 
 // testRBCD asks for a ticket to a service that accepts delegation from
 // the impersonating service (msDS-AllowedToActOnBehalfOfOtherIdentity).
+// No KDC here grants it: of MIT 1.20's database modules only a test
+// module that Debian does not ship answers the KDC's RBCD question (the
+// LDAP module holds constrained-delegation rules only), Heimdal 7 has
+// none, and Samba 4.17's Heimdal KDC ignores the attribute.
 func testRBCD(t *testing.T, ctx context.Context, k *delegationKDC) {
 	if k.rbcdTarget == "" {
 		t.Skip("the KDC's database has no resource-based delegation rules to set")

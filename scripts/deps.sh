@@ -3,7 +3,10 @@
 # against: MIT's KDC, admin server, client tools and headers, a C compiler
 # for the small programs that ask MIT's library directly, curl, and
 # Apache with mod_auth_gssapi, and Samba as an Active Directory domain
-# controller (it bundles its own Kerberos and leaves MIT's alone). Packages
+# controller (it bundles its own Kerberos and leaves MIT's alone), and
+# OpenLDAP's slapd, its client tools and MIT's LDAP database module for a
+# realm whose principals live in a private slapd (the harness starts its
+# own; the system slapd is never started). Packages
 # already present are left alone, so the script is quick on a machine that
 # has them. It needs root or sudo when something is missing. Heimdal cannot
 # be installed beside MIT; scripts/heimdal.sh unpacks it into a private
@@ -14,7 +17,8 @@ here=$(dirname "$0")
 
 packages="krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libkrb5-dev
 gcc libc6-dev curl apache2 libapache2-mod-auth-gssapi
-samba samba-ad-dc samba-ad-provision samba-dsdb-modules"
+samba samba-ad-dc samba-ad-provision samba-dsdb-modules
+slapd ldap-utils krb5-kdc-ldap"
 
 missing=""
 for p in $packages; do
@@ -57,7 +61,7 @@ $sudo apt-get update -q >/dev/null
 $sudo apt-get install -q -y --no-install-recommends $missing >/dev/null
 # Where a service manager ignored the policy, stop what it started anyway.
 for svc in krb5-kdc krb5-admin-server apache2 samba-ad-dc smbd nmbd \
-	winbind; do
+	winbind slapd; do
 	$sudo service "$svc" stop >/dev/null 2>&1 || true
 done
 "$here/heimdal.sh"

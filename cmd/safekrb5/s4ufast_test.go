@@ -54,45 +54,61 @@ func TestKinitArmor(t *testing.T) {
 	assert.Contains(t, out, "krbtgt/"+r.Name+"@"+r.Name)
 }
 
-// TestKvnoS4U runs kvno -I and -P beside MIT's kvno on an MIT realm,
-// whose DB2 database allows S4U2Self but no constrained delegation: both
-// print the same and fail the same.
+// TestKvnoS4U runs kvno -I and -U, with and without -P, beside MIT's
+// kvno on an MIT realm on LDAP, where the service may impersonate users
+// and delegate to one target: both print the same and fail the same,
+// each from a cache of its own made by its own kinit.
 func TestKvnoS4U(t *testing.T) {
-	r := testrealm.ForTest(t, testrealm.Options{})
+	r := testrealm.ForTest(t, testrealm.Options{LDAP: true})
 	ctx := context.Background()
 	_, err := r.KadminLocal(ctx, "modprinc +ok_to_auth_as_delegate "+r.Service)
 	require.NoError(t, err)
-	require.NoError(t, r.AddPrincipal(ctx, "HTTP/target.localhost", ""))
-	cc := filepath.Join(t.TempDir(), "svc")
-	code, _, stderr := runCmd(t, r, "", "kinit", "-k", "-t", r.Keytab, "-c", cc, r.Service)
-	require.Equal(t, 0, code, stderr)
+	target, other := "HTTP/target.localhost", "HTTP/other.localhost"
+	for _, p := range []string{target, other} {
+		require.NoError(t, r.AddPrincipal(ctx, p, ""))
+	}
+	require.NoError(t, r.AllowDelegation(ctx, r.Service, target))
 
 	tests := []struct {
 		name string
 		args []string
-		ok   bool
+		want string // the ticket's server, or "" when the KDC refuses
 	}{
-		{"S4U2Self", []string{"-I", r.User, r.Service}, true},
-		{"S4U2Proxy refused", []string{"-I", r.User, "-P", "HTTP/target.localhost"}, false},
+		{"S4U2Self", []string{"-I", r.User, r.Service}, r.ServicePrincipal},
+		{"S4U2Proxy", []string{"-I", r.User, "-P", target}, target + "@" + r.Name},
+		{"S4U2Proxy by enterprise name", []string{"-U", r.User, "-P", target},
+			target + "@" + r.Name},
+		{"S4U2Proxy to a service not allowed", []string{"-I", r.User, "-P", other}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"-c", cc}, tc.args...)
-			code, out, stderr := runCmd(t, r, "", append([]string{"kvno"}, args...)...)
-			mitCode, mitOut := mit(t, r, "", "kvno", args...)
-			if !tc.ok {
+			dir := t.TempDir()
+			cc, mitCC := filepath.Join(dir, "svc"), filepath.Join(dir, "mit")
+			code, _, stderr := runCmd(t, r, "", "kinit", "-k", "-t", r.Keytab, "-c", cc, r.Service)
+			require.Equal(t, 0, code, stderr)
+			mitCode, mitOut := mit(t, r, "", "kinit", "-k", "-t", r.Keytab, "-c", mitCC, r.Service)
+			require.Equal(t, 0, mitCode, mitOut)
+
+			args := append([]string{"kvno", "-c", cc}, tc.args...)
+			code, out, stderr := runCmd(t, r, "", args...)
+			mitCode, mitOut = mit(t, r, "", "kvno", append([]string{"-c", mitCC}, tc.args...)...)
+			if tc.want == "" {
 				assert.Equal(t, 1, code)
 				assert.NotEqual(t, 0, mitCode, mitOut)
 				assert.Contains(t, stderr, "KDC_ERR_BADOPTION")
+				assert.Contains(t, mitOut, "constrained delegation failed")
 				return
 			}
 			require.Equal(t, 0, code, stderr)
 			require.Equal(t, 0, mitCode, mitOut)
-			assert.Equal(t, r.ServicePrincipal+": kvno = 1\n", out)
+			assert.Equal(t, tc.want+": kvno = 1\n", out)
 			assert.Equal(t, out, mitOut)
 		})
 	}
-	code, _, stderr = runCmd(t, r, "", "kvno", "-c", cc, "-I", r.User, "HTTP/target.localhost")
+	cc := filepath.Join(t.TempDir(), "svc")
+	code, _, stderr := runCmd(t, r, "", "kinit", "-k", "-t", r.Keytab, "-c", cc, r.Service)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = runCmd(t, r, "", "kvno", "-c", cc, "-I", r.User, target)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "must be the cache's principal")
 }

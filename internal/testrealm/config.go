@@ -39,7 +39,11 @@ func (r *Realm) kdcConfFor(port int, log string) string {
 		fmt.Fprintf(&b, "\t%s = %s\n", k, r.kdcDefaults[k])
 	}
 	fmt.Fprintf(&b, "\n[realms]\n\t%s = {\n", r.Name)
-	fmt.Fprintf(&b, "\t\tdatabase_name = %s/principal\n", r.Dir)
+	if r.LDAPURI != "" {
+		fmt.Fprintf(&b, "\t\tdatabase_module = ldap\n")
+	} else {
+		fmt.Fprintf(&b, "\t\tdatabase_name = %s/principal\n", r.Dir)
+	}
 	fmt.Fprintf(&b, "\t\tkey_stash_file = %s/stash\n", r.Dir)
 	fmt.Fprintf(&b, "\t\tacl_file = %s/kadm5.acl\n", r.Dir)
 	if r.KadminPort != 0 {
@@ -54,6 +58,9 @@ func (r *Realm) kdcConfFor(port int, log string) string {
 		fmt.Fprintf(&b, " %s:normal", e)
 	}
 	fmt.Fprintf(&b, "\n\t}\n")
+	if r.LDAPURI != "" {
+		r.writeLDAPModule(&b)
+	}
 	if r.requireFAST {
 		fmt.Fprintf(&b, "\n[plugins]\n\tkdcpreauth = {\n")
 		fmt.Fprintf(&b, "\t\tdisable = encrypted_timestamp\n\t}\n")
@@ -63,6 +70,23 @@ func (r *Realm) kdcConfFor(port int, log string) string {
 	fmt.Fprintf(&b, "\tadmin_server = FILE:%s/kadmind.log\n", r.Dir)
 	fmt.Fprintf(&b, "\tdefault = FILE:%s/krb5lib.log\n", r.Dir)
 	return b.String()
+}
+
+// writeLDAPModule renders the [dbmodules] section of an LDAP realm: MIT's
+// module binds to the realm's slapd as its administrator, whose password
+// kdb5_ldap_util stashsrvpw stashed; two connections are plenty for
+// tests.
+func (r *Realm) writeLDAPModule(b *strings.Builder) {
+	fmt.Fprintf(b, "\n[dbmodules]\n\tldap = {\n")
+	fmt.Fprintf(b, "\t\tdb_library = kldap\n")
+	fmt.Fprintf(b, "\t\tldap_servers = %s\n", r.LDAPURI)
+	fmt.Fprintf(b, "\t\tldap_kerberos_container_dn = %s\n", ldapSuffix)
+	fmt.Fprintf(b, "\t\tldap_kdc_dn = %s\n", ldapAdminDN)
+	fmt.Fprintf(b, "\t\tldap_kadmind_dn = %s\n", ldapAdminDN)
+	fmt.Fprintf(b, "\t\tldap_service_password_file = %s\n",
+		r.ldapFiles().serviceStash)
+	fmt.Fprintf(b, "\t\tldap_conns_per_server = 2\n")
+	fmt.Fprintf(b, "\t}\n")
 }
 
 // krb5Conf renders the client profile (KRB5_CONFIG). Against MIT 1.20:

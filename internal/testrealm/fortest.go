@@ -26,12 +26,17 @@ type TB interface {
 }
 
 // ForTest starts a realm for one test and registers its Stop with
-// t.Cleanup, so the daemons stop even when the test fails part-way. If MIT
-// programs are missing it fails the test naming the Debian packages to
-// install, or skips it when SAFEKRB5_SKIP_INTEGRATION=1.
+// t.Cleanup, so the daemons stop even when the test fails part-way. If
+// programs are missing (those of CheckLDAPPrograms too with Options.LDAP)
+// it fails the test naming the Debian packages to install, or skips it
+// when SAFEKRB5_SKIP_INTEGRATION=1.
 func ForTest(t TB, opts Options) *Realm {
 	t.Helper()
-	if !RequirePrograms(t) {
+	check := CheckPrograms
+	if opts.LDAP {
+		check = CheckLDAPPrograms
+	}
+	if !requireChecked(t, check()) {
 		return nil // only reached with a TB whose Fatalf returns
 	}
 
@@ -54,7 +59,13 @@ func ForTest(t TB, opts Options) *Realm {
 // when MIT programs are missing, and reports whether they are all there.
 func RequirePrograms(t TB) bool {
 	t.Helper()
-	err := CheckPrograms()
+	return requireChecked(t, CheckPrograms())
+}
+
+// requireChecked fails or skips t for the result of a program check, and
+// reports whether it passed.
+func requireChecked(t TB, err error) bool {
+	t.Helper()
 	if err == nil {
 		return true
 	}

@@ -75,6 +75,17 @@ func (d *Daemon) Done() <-chan struct{} { return d.done }
 // WaitTCP waits until every address accepts a TCP connection, the daemon
 // exits, ctx ends, or readyTimeout passes, whichever comes first.
 func (d *Daemon) WaitTCP(ctx context.Context, addrs ...string) error {
+	return d.waitDial(ctx, "tcp", addrs)
+}
+
+// WaitUnix is WaitTCP for a Unix domain socket at path.
+func (d *Daemon) WaitUnix(ctx context.Context, path string) error {
+	return d.waitDial(ctx, "unix", []string{path})
+}
+
+// waitDial waits until every address accepts a connection on network.
+func (d *Daemon) waitDial(ctx context.Context, network string,
+	addrs []string) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 
@@ -84,7 +95,7 @@ func (d *Daemon) WaitTCP(ctx context.Context, addrs ...string) error {
 	var dialer net.Dialer
 	for _, addr := range addrs {
 		for {
-			c, err := dialer.DialContext(ctx, "tcp", addr)
+			c, err := dialer.DialContext(ctx, network, addr)
 			if err == nil {
 				c.Close()
 				break

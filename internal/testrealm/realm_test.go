@@ -275,6 +275,37 @@ func TestMissingPrograms(t *testing.T) {
 	}
 }
 
+// TestMissingLDAPPrograms hides the LDAP realm's programs and schema: the
+// error names their packages beside MIT's. It changes PATH and package
+// variables, so it is not parallel.
+func TestMissingLDAPPrograms(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	savedDirs, savedSchemas := extraDirs, kerberosSchemaPaths
+	extraDirs = nil
+	kerberosSchemaPaths = []string{filepath.Join(t.TempDir(), "none")}
+	t.Cleanup(func() {
+		extraDirs, kerberosSchemaPaths = savedDirs, savedSchemas
+	})
+
+	err := CheckLDAPPrograms()
+	var missing *MissingProgramsError
+	require.ErrorAs(t, err, &missing)
+	assert.Equal(t, []string{"krb5-admin-server", "krb5-kdc", "krb5-kdc-ldap",
+		"krb5-user", "ldap-utils", "slapd"}, missing.Packages)
+	for _, p := range []string{"slapd", "ldapmodify", "kdb5_ldap_util",
+		"kerberos.schema"} {
+		assert.Contains(t, missing.Programs, p)
+	}
+	_, err = Start(context.Background(), Options{LDAP: true})
+	require.ErrorIs(t, err, ErrMissingPrograms)
+
+	t.Setenv(SkipEnv, "")
+	f := &fakeTB{}
+	assert.Nil(t, ForTest(f, Options{LDAP: true}))
+	require.Len(t, f.fatal, 1)
+	assert.Contains(t, f.fatal[0], "krb5-kdc-ldap krb5-user ldap-utils slapd")
+}
+
 func TestMissingProgramsErrorIs(t *testing.T) {
 	err := fmt.Errorf("wrapped: %w", &MissingProgramsError{
 		Programs: []string{"kinit"}, Packages: []string{"krb5-user"}})
