@@ -638,6 +638,9 @@ func TestReloadRacesClose(t *testing.T) {
 	assert.Len(t, seen, int(s.Reloads)+1, "every generation was wiped")
 }
 
+// expvarRuns numbers the expvar names the tests publish.
+var expvarRuns atomic.Int64
+
 // TestKeytabInModuleStats: the gssapi module's statistics list the
 // credential's keytab with its generations and their pins, until the
 // last set is wiped.
@@ -663,11 +666,12 @@ func TestKeytabInModuleStats(t *testing.T) {
 	require.NotNil(t, v)
 	assert.Equal(t, "keytab", v.Kind)
 
-	// The same, as published for /debug/vars.
-	require.NoError(t, support.PublishExpvar("safekrb5_keyring_test"))
+	// The same, as published for /debug/vars. The registry keeps a name
+	// for the life of the process, which may run this test repeatedly.
+	name := fmt.Sprintf("safekrb5_keyring_test_%d", expvarRuns.Add(1))
+	require.NoError(t, support.PublishExpvar(name))
 	var vars map[string]support.Stats
-	require.NoError(t, json.Unmarshal(
-		[]byte(expvar.Get("safekrb5_keyring_test").String()), &vars))
+	require.NoError(t, json.Unmarshal([]byte(expvar.Get(name).String()), &vars))
 	require.Contains(t, vars, "gssapi")
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
