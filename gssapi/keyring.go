@@ -141,9 +141,13 @@ type keyring struct {
 	sets *lifecycle.Versions[*keySet]
 
 	// reloadMu serialises reloads and guards file, which holds the
-	// state of the file when it was last read, successfully or not.
+	// state of the file when it was last read, successfully or not, and
+	// looked.
 	reloadMu sync.Mutex
 	file     filewatch.Watch
+	// looked is when lookNow last looked at the file; guarded by
+	// reloadMu.
+	looked time.Time
 
 	// mu guards the counters below and onWipe.
 	mu         sync.Mutex
@@ -293,15 +297,51 @@ func (r *keyring) reloadIfChanged() (bool, error) {
 	return true, r.reloadLocked()
 }
 
-// reloadIfChangedNow is reloadIfChanged without waiting for the file to
-// settle, for a ticket that needs a key the credential does not have.
-func (r *keyring) reloadIfChangedNow() (bool, error) {
-	r.reloadMu.Lock()
-	defer r.reloadMu.Unlock()
-	if f := r.file.Read(); f.Gone() || !f.Changed() {
-		return false, nil
+// eagerGap is the least time between two looks at the file for tickets
+// under a key version newer than the current set's (see lookNow), so
+// that a stream of tickets with made-up key versions costs one look at
+// the file per gap, not one per ticket.
+const eagerGap = 20 * time.Millisecond
+
+// lookNow is reloadIfChanged without waiting for the file to settle,
+// for a ticket that needs a key version newer than those of set gen,
+// the current set when the accept looked at it. It reports whether a
+// set newer than gen is current on return, because this look or the
+// watch, a Reload or another accept's look installed it meanwhile.
+//
+// The file is looked at once per eagerGap at most. Accepts that ask
+// meanwhile wait for the next look, which starts after they asked and
+// so sees the file as it was when their ticket arrived; one look serves
+// every accept waiting for it.
+func (r *keyring) lookNow(gen uint64) bool {
+	asked := time.Now()
+	for {
+		r.reloadMu.Lock()
+		if r.sets.CurrentID() != gen {
+			r.reloadMu.Unlock()
+			return true
+		}
+		if r.looked.After(asked) {
+			// A look that started after this accept asked found
+			// nothing newer.
+			r.reloadMu.Unlock()
+			return false
+		}
+		if wait := time.Until(r.looked.Add(eagerGap)); wait > 0 {
+			r.reloadMu.Unlock()
+			time.Sleep(wait)
+			continue
+		}
+		r.looked = time.Now()
+		if f := r.file.Read(); !f.Gone() && f.Changed() {
+			// A failure is counted in the statistics; the keys in
+			// force stay.
+			_ = r.reloadLocked()
+		}
+		newer := r.sets.CurrentID() != gen
+		r.reloadMu.Unlock()
+		return newer
 	}
-	return true, r.reloadLocked()
 }
 
 // reloadLocked does reload's work with reloadMu held.
@@ -360,23 +400,22 @@ func (r *keyring) wipe(v *keyVersion) {
 // current set and then in the retired sets within their grace period.
 // On success the set whose key f used is returned pinned, and the caller
 // must unpin it; on failure nothing stays pinned. A ticket whose kvno
-// the current set has is never tried with an older set's key. With a
+// the current set has is never tried with an older set's key. A set
+// installed while the current one was searched is searched too. With a
 // watched file, a ticket naming a kvno newer than the current set's
-// makes the keyring look at the file first: the KDC may hand out
-// tickets under a new key a moment before the watch would see it.
+// makes the keyring look at the file first (lookNow): the KDC may hand
+// out tickets under a new key a moment before the watch would see it.
 func (r *keyring) useKey(sname types.PrincipalName, realm string, kvno uint32,
 	etype int32, f func(key types.EncryptionKey, kvno uint32) error) (*keyVersion,
 	error) {
-	v, newer, err := r.useCurrent(sname, realm, kvno, etype, f)
+	v, gen, newer, err := r.useCurrent(sname, realm, kvno, etype, f)
 	if err == nil || !errors.Is(err, krb5.ErrNoKey) {
 		return v, err
 	}
-	if newer && r.eager {
-		if tried, rerr := r.reloadIfChangedNow(); tried && rerr == nil {
-			v, _, err = r.useCurrent(sname, realm, kvno, etype, f)
-			if err == nil || !errors.Is(err, krb5.ErrNoKey) {
-				return v, err
-			}
+	if r.sets.CurrentID() != gen || newer && r.eager && r.lookNow(gen) {
+		v, _, _, err = r.useCurrent(sname, realm, kvno, etype, f)
+		if err == nil || !errors.Is(err, krb5.ErrNoKey) {
+			return v, err
 		}
 	}
 	if r.grace <= 0 {
@@ -409,23 +448,24 @@ func (r *keyring) useKey(sname types.PrincipalName, realm string, kvno uint32,
 	return nil, err
 }
 
-// useCurrent is useKey on the current set alone. It also reports
-// whether kvno is newer than every key of that set.
+// useCurrent is useKey on the current set alone. It also returns the
+// set's generation and reports whether kvno is newer than every key of
+// that set.
 func (r *keyring) useCurrent(sname types.PrincipalName, realm string,
 	kvno uint32, etype int32,
-	f func(key types.EncryptionKey, kvno uint32) error) (*keyVersion, bool,
-	error) {
+	f func(key types.EncryptionKey, kvno uint32) error) (*keyVersion, uint64,
+	bool, error) {
 	cur := r.sets.Current()
 	if cur == nil {
-		return nil, false, ErrClosed
+		return nil, 0, false, ErrClosed
 	}
 	err := cur.Value().kt.UseKey(sname, realm, kvno, etype, f)
 	if err == nil {
-		return cur, false, nil
+		return cur, cur.ID(), false, nil
 	}
 	newer := kvno > cur.Value().newestKVNO()
 	cur.Unpin()
-	return nil, newer, err
+	return nil, cur.ID(), newer, err
 }
 
 // stats describes the key sets.
@@ -480,9 +520,15 @@ func WithKeyGrace(d time.Duration) AcceptorOption {
 // rewritten in place (its device, inode, size, modification or change
 // time differ from the version read last or, while that version is less
 // than two seconds old, the granularity of file times, its content
-// does) and then stayed the same for one interval. A ticket under a key version newer than any in force also makes
-// the credential look at the file before refusing the ticket, since the
-// KDC issues such tickets as soon as the key changed.
+// does) and then stayed the same for one interval.
+//
+// A ticket under a key version newer than any in force also makes the
+// credential look at the file at once, whatever the watch has seen so
+// far, and accept the ticket with the new keys it finds there, since the
+// KDC issues such tickets as soon as the key changed. Such looks happen
+// once per 20 milliseconds at most, shared by the accepts that wait for
+// them, so tickets with made-up key versions cannot make the credential
+// read the file for each of them.
 //
 // Replacing the file atomically, by writing a temporary file and
 // renaming it over the old one, is best. A file rewritten in place (as

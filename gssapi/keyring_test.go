@@ -473,49 +473,156 @@ func TestAcceptsDuringReloads(t *testing.T) {
 	assert.Len(t, wiped, reloads+1, "every generation was wiped once")
 }
 
-// TestKeytabWatchSeesRewrites: the watch picks up a file replaced by
-// rename and one rewritten in place, and compares the content of a file
-// whose stamp is too young to trust.
+// TestKeytabWatchSeesRewrites rewrites the file many times in quick
+// succession, by rename and in place, each time with the keys of one new
+// kvno alone, so every version has the same size; in place, every
+// version also gets the same modification time, as on a file system
+// that keeps whole seconds. The watch alone, and a ticket under the new
+// kvno arriving at once (the eager look), each see every version.
 func TestKeytabWatchSeesRewrites(t *testing.T) {
+	stamp := time.Now().Truncate(time.Second)
 	inPlace := func(f *forgeKeys, b []byte) {
 		fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_TRUNC, 0)
 		require.NoError(t, err)
 		_, err = fh.Write(b)
 		require.NoError(t, err)
 		require.NoError(t, fh.Close())
+		require.NoError(t, os.Chtimes(f.path, stamp, stamp))
 	}
-	tests := []struct {
+	ways := []struct {
 		name    string
 		replace func(f *forgeKeys, b []byte)
 	}{
 		{"renamed", (*forgeKeys).replace},
 		{"rewritten in place", inPlace},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			f := newForgeKeys(t)
-			f.write(1)
-			notes := make(chan error, 4)
-			ac, err := NewAcceptorCredentialFromFile(f.path,
-				WithKeytabWatch(2*time.Millisecond),
-				WithReloadNotify(func(err error) { notes <- err }))
-			require.NoError(t, err)
-			defer ac.Close()
-			before := inode(t, f.path)
+	const versions = 8
+	for _, way := range ways {
+		for _, eager := range []bool{false, true} {
+			name := way.name + map[bool]string{false: ", watch",
+				true: ", eager"}[eager]
+			t.Run(name, func(t *testing.T) {
+				defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+				f := newForgeKeys(t)
+				f.write(1)
+				size := len(f.marshal(1))
+				interval := 2 * time.Millisecond
+				if eager {
+					interval = time.Hour // the watch never looks
+				}
+				notes := make(chan error, 64)
+				ac, err := NewAcceptorCredentialFromFile(f.path,
+					WithKeytabWatch(interval),
+					WithReloadNotify(func(err error) { notes <- err }))
+				require.NoError(t, err)
+				defer ac.Close()
+				before := inode(t, f.path)
 
-			tc.replace(f, f.marshal(1, 2))
-			require.NoError(t, <-notes)
-			if tc.name == "rewritten in place" {
-				assert.Equal(t, before, inode(t, f.path), "the same file")
-			}
-			s := ac.Stats()
-			assert.Equal(t, []uint32{1, 2}, s.KeySets[len(s.KeySets)-1].KVNOs)
-			sc, err := f.accept(ac, 2)
-			require.NoError(t, err)
-			require.NoError(t, sc.Close())
-		})
+				for kvno := 2; kvno <= versions; kvno++ {
+					b := f.marshal(kvno)
+					require.Len(t, b, size, "every version has one size")
+					way.replace(f, b)
+					if !eager {
+						waitForKVNO(t, ac, notes, uint32(kvno))
+					}
+					sc, err := f.accept(ac, kvno)
+					require.NoError(t, err, "kvno %d", kvno)
+					require.NoError(t, sc.Close())
+					s := ac.Stats()
+					assert.Equal(t, []uint32{uint32(kvno)},
+						s.KeySets[len(s.KeySets)-1].KVNOs)
+				}
+				if way.name == "rewritten in place" {
+					assert.Equal(t, before, inode(t, f.path), "the same file")
+				}
+			})
+		}
 	}
+}
+
+// waitForKVNO waits for reloads reported to notes until the current key
+// set holds kvno. A reload may fail on the way, having read the file
+// between its truncation and the write that fills it again.
+func waitForKVNO(t *testing.T, ac *AcceptorCredential, notes <-chan error,
+	kvno uint32) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for !currentHas(ac, kvno) {
+		select {
+		case err := <-notes:
+			if err != nil {
+				t.Logf("a reload failed on the way: %v", err)
+			}
+		case <-timeout:
+			t.Fatalf("the watch did not see kvno %d", kvno)
+		}
+	}
+}
+
+// TestNewerKVNOConcurrentAccepts: tickets under a new kvno that arrive
+// together, right after the file changed, are all accepted, although
+// one accept's look at the file loads the new keys while the others
+// wait for it and then find the file unchanged.
+func TestNewerKVNOConcurrentAccepts(t *testing.T) {
+	f := newForgeKeys(t)
+	f.write(1)
+	ac, err := NewAcceptorCredentialFromFile(f.path,
+		WithKeytabWatch(time.Hour))
+	require.NoError(t, err)
+	defer ac.Close()
+	const accepts, versions = 32, 10
+	for kvno := 2; kvno <= versions; kvno++ {
+		f.write(kvno)
+		toks := f.tokens(kvno, accepts, time.Now())
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, tok := range toks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				sc, _, err := ac.Accept(tok)
+				if assert.NoError(t, err, "kvno %d", kvno) {
+					assert.NoError(t, sc.Close())
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		assert.Equal(t, uint64(kvno), ac.Stats().Generation,
+			"one reload per version of the file")
+	}
+}
+
+// TestNewerKVNOLooksAreBounded: tickets under a kvno the file never
+// holds, arriving while the file keeps changing, make the credential
+// read the file once per eagerGap at most, not once per ticket; a
+// ticket under a kvno it does hold is accepted all along.
+func TestNewerKVNOLooksAreBounded(t *testing.T) {
+	f := newForgeKeys(t)
+	f.write(1)
+	ac, err := NewAcceptorCredentialFromFile(f.path,
+		WithKeytabWatch(time.Hour))
+	require.NoError(t, err)
+	defer ac.Close()
+	const tickets = 12
+	f.marshal(99) // a key the file never gets
+	bogus := f.tokens(99, tickets, time.Now())
+	good := f.tokens(1, tickets, time.Now())
+	start := time.Now()
+	for i := range tickets {
+		f.write(1) // a new file, same keys
+		_, _, err := ac.Accept(bogus[i])
+		require.ErrorIs(t, err, ErrNoKey)
+		sc, _, err := ac.Accept(good[i])
+		require.NoError(t, err)
+		require.NoError(t, sc.Close())
+	}
+	elapsed := time.Since(start)
+	reloads := ac.Stats().Reloads
+	assert.LessOrEqual(t, reloads, uint64(elapsed/eagerGap)+1,
+		"%d reloads in %v", reloads, elapsed)
+	assert.NotZero(t, reloads, "the looks see the new files")
 }
 
 func inode(t *testing.T, path string) uint64 {

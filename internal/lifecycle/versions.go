@@ -122,6 +122,17 @@ func (s *Versions[T]) Current() *Version[T] {
 	}
 }
 
+// CurrentID returns the number of the current version, counting from 1
+// in the order of Install, or 0 before the first Install and after
+// Close. It takes no pin: a caller compares it with a version it holds
+// to learn whether a newer one was installed since.
+func (s *Versions[T]) CurrentID() uint64 {
+	if v := s.cur.Load(); v != nil {
+		return v.id
+	}
+	return 0
+}
+
 // Latest returns the value of the version installed last, even after
 // Close, without pinning it.
 func (s *Versions[T]) Latest() T {
