@@ -255,7 +255,7 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 		}
 	}
 	assert.Zero(t, failures)
-	t.Logf("%d requests, none failed", requests)
+	t.Logf("%d requests, %d failed", requests, failures)
 	for _, w := range workers {
 		if w.kvno != nil {
 			want := map[bool]int{false: 1, true: int(kvno)}[w.renew]
