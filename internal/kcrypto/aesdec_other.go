@@ -2,12 +2,12 @@
 
 package kcrypto
 
-// haveAESDec is false: decryptBlocks and encryptCBC have no
+// haveAESDec is false: decryptCBC and encryptCBC have no
 // implementation here, and the standard library's cipher is used.
 const haveAESDec = false
 
-func decryptBlocks(dk *byte, nr int, dst, src *byte, n int) {
-	panic("kcrypto: decryptBlocks without an implementation")
+func decryptCBC(dk *byte, nr int, dst, src *byte, n int, iv *byte) {
+	panic("kcrypto: decryptCBC without an implementation")
 }
 
 func encryptCBC(ek *byte, nr int, buf *byte, n int) {

@@ -1,6 +1,7 @@
 package kcrypto
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -25,9 +26,10 @@ func TestKeySchedule(t *testing.T) {
 	assert.Equal(t, "2b7e151628aed2a6abf7158809cf4f3c", fmt.Sprintf("%x", dk[160:]))
 }
 
-// decryptBlocks agrees with crypto/aes for every key size and for block
-// counts around the eight-block stride.
-func TestDecryptBlocks(t *testing.T) {
+// decryptCBC agrees with crypto/cipher's CBC for every key size, for
+// block counts around the eight-block stride, from a random IV, apart
+// and in place.
+func TestDecryptCBC(t *testing.T) {
 	if !haveAESDec {
 		t.Skip("no AES-NI decryption on this machine")
 	}
@@ -38,18 +40,21 @@ func TestDecryptBlocks(t *testing.T) {
 		require.NoError(t, err)
 		dk, nr := decryptionKeys(key)
 		for blocks := 0; blocks <= 35; blocks++ {
+			iv := make([]byte, 16)
+			rand.Read(iv)
 			src := make([]byte, 16*blocks)
 			rand.Read(src)
 			want := make([]byte, len(src))
-			for i := 0; i < len(src); i += 16 {
-				b.Decrypt(want[i:], src[i:i+16])
-			}
+			cipher.NewCBCDecrypter(b, iv).CryptBlocks(want, src)
 			got := make([]byte, len(src)+1)
+			inPlace := bytes.Clone(src)
 			if blocks > 0 {
-				decryptBlocks(&dk[0], nr, &got[0], &src[0], len(src))
+				decryptCBC(&dk[0], nr, &got[0], &src[0], len(src), &iv[0])
+				decryptCBC(&dk[0], nr, &inPlace[0], &inPlace[0], len(src), &iv[0])
 			}
 			assert.Equal(t, want, got[:len(src)], "key %d, %d blocks", size, blocks)
 			assert.Zero(t, got[len(src)], "wrote past the end")
+			assert.Equal(t, want, inPlace, "key %d, %d blocks in place", size, blocks)
 		}
 	}
 }

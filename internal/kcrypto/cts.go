@@ -72,22 +72,32 @@ func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
 }
 
 // ctsDecrypt undoes ctsEncrypt, writing the plaintext of src to dst,
-// which has src's length and does not overlap it.
+// which has src's length and does not overlap it. iv is the cipher state
+// before src's first block, nil for the zero IV of a whole message:
+// with a message's first ciphertext block as iv, ctsDecrypt of the rest
+// of the message, when the rest is longer than one block, gives the rest
+// of its plaintext.
 //
 // Unlike encryption, CBC decryption has no chain: every block is the
 // decryption of its ciphertext xor the ciphertext before it. The blocks
 // are decrypted independently and the XOR is done in one pass.
 //
 // With dk (the decryption round keys of nr rounds, from decryptionKeys)
-// and AES-NI, the blocks go through decryptBlocks eight at a time.
-func ctsDecrypt(b cipher.Block, dk []byte, nr int, dst, src []byte) error {
+// and AES-NI, the blocks go through decryptCBC eight at a time, which
+// does the XOR as it goes.
+func ctsDecrypt(b cipher.Block, dk []byte, nr int, iv *[aes.BlockSize]byte,
+	dst, src []byte) error {
 	const bs = aes.BlockSize
 	n := len(src)
 	if n < bs || len(dst) != n {
 		return errShortCiphertext
 	}
+	if iv == nil {
+		iv = &zeroIV
+	}
 	if n == bs {
 		b.Decrypt(dst, src)
+		xorBlock(dst, iv[:])
 		return nil
 	}
 	m := n % bs
@@ -103,15 +113,24 @@ func ctsDecrypt(b cipher.Block, dk []byte, nr int, dst, src []byte) error {
 	copy(enm1[m:], d[m:])
 	// P_n is the first m bytes of d xor E_{n-1}.
 	subtle.XORBytes(dst[full:], d[:m], enm1[:m])
-	// Blocks 1 to n-1, with E_{n-1} in its place before the swap.
-	if n := full - bs; n > 0 && dk != nil && haveAESDec {
-		decryptBlocks(&dk[0], nr, &dst[0], &src[0], n)
-	} else {
-		for i := 0; i < full-bs; i += bs {
-			b.Decrypt(dst[i:i+bs], src[i:i+bs])
+	// Blocks 1 to n-2, then n-1 from E_{n-1}, chained from the
+	// ciphertext before it.
+	if k := full - bs; k > 0 {
+		if dk != nil && haveAESDec {
+			decryptCBC(&dk[0], nr, &dst[0], &src[0], k, &iv[0])
+		} else {
+			for i := 0; i < k; i += bs {
+				b.Decrypt(dst[i:i+bs], src[i:i+bs])
+			}
+			xorBlock(dst[:bs], iv[:])
+			subtle.XORBytes(dst[bs:k], dst[bs:k], src[:k-bs])
 		}
 	}
+	prev := iv[:]
+	if full > bs {
+		prev = src[full-2*bs : full-bs]
+	}
 	b.Decrypt(dst[full-bs:full], enm1[:])
-	subtle.XORBytes(dst[bs:full], dst[bs:full], src[:full-bs])
+	xorBlock(dst[full-bs:full], prev)
 	return nil
 }

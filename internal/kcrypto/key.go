@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+	"unsafe"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/etype"
@@ -69,7 +70,7 @@ const (
 )
 
 // minBulk is the message length from which Encrypt and Decrypt make the
-// round key schedules for encryptCBC and decryptBlocks, kept with the
+// round key schedules for encryptCBC and decryptCBC, kept with the
 // usage's keys.
 const minBulk = 512
 
@@ -81,7 +82,7 @@ const ConfounderLen = aes.BlockSize
 type usageKeys struct {
 	usage      uint32
 	ke, ki, kc []byte
-	ek, dk     []byte // Ke's round keys, for encryptCBC and decryptBlocks
+	ek, dk     []byte // Ke's round keys, for encryptCBC and decryptCBC
 	nr         int    // their number of rounds
 
 	// hi and hc are HMACs keyed with Ki and Kc with their pads hashed,
@@ -167,14 +168,14 @@ const (
 	needKi                   // the integrity key
 	needKc                   // the checksum key
 	needEncSched             // Ke's round keys for encryptCBC
-	needDecSched             // Ke's decryption round keys for decryptBlocks
+	needDecSched             // Ke's decryption round keys for decryptCBC
 )
 
 // keys returns the derived keys of usage, deriving those need asks for
 // that are missing. The slices stay valid until Wipe; callers use them
 // only during one call and Wipe is not called while calls are in
 // flight. The round key schedules are made only where encryptCBC and
-// decryptBlocks run.
+// decryptCBC run.
 func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -321,7 +322,8 @@ func (k *Key) ChecksumLen() int {
 
 // Encrypt appends to dst the encryption of the concatenated parts under
 // usage: a random confounder and the parts, encrypted, and the integrity
-// tag (RFC 3962 section 6 or RFC 8009 section 5).
+// tag (RFC 3962 section 6 or RFC 8009 section 5). The parts may lie in
+// dst's spare capacity: Encrypt then writes to a new array.
 func (k *Key) Encrypt(dst []byte, usage uint32, parts ...[]byte) ([]byte, error) {
 	var conf [ConfounderLen]byte
 	if _, err := rand.Read(conf[:]); err != nil {
@@ -345,7 +347,7 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 		return nil, err
 	}
 	start := len(dst)
-	dst = grow(dst, n+k.p.macLen)
+	dst = growApart(dst, n+k.p.macLen, parts...)
 	body := dst[start : start+n]
 	off := copy(body, conf)
 	for _, p := range parts {
@@ -379,9 +381,10 @@ func (k *Key) ctsEncrypt(u *usageKeys, body []byte) error {
 	return nil
 }
 
-// grow returns b with room for n more bytes, its length extended by n.
+// grow returns b with room for n more bytes, its length extended by n,
+// never nil.
 func grow(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
+	if cap(b)-len(b) < n || b == nil {
 		nb := make([]byte, len(b), len(b)+n)
 		copy(nb, b)
 		b = nb
@@ -412,9 +415,27 @@ func (k *Key) encryptGokrb5(dst []byte, usage uint32, parts [][]byte) ([]byte, e
 // made under another key or usage, or too short fails with an error
 // matching ErrIntegrity.
 func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
+	return k.DecryptAppend(nil, usage, ct)
+}
+
+// DecryptAppend is Decrypt appending the plaintext to dst: it returns
+// dst extended by the plaintext, in dst's own array when its spare
+// capacity holds the ciphertext's length less its overhead and does not
+// overlap ct. On failure it returns nil and clears what it wrote into
+// dst's spare capacity.
+func (k *Key) DecryptAppend(dst []byte, usage uint32, ct []byte) ([]byte, error) {
 	if k.p == nil {
-		return k.decryptGokrb5(usage, ct)
+		plain, err := k.decryptGokrb5(usage, ct)
+		if err != nil {
+			return nil, err
+		}
+		start := len(dst)
+		dst = growApart(dst, len(plain), ct)
+		copy(dst[start:], plain)
+		clear(plain)
+		return dst, nil
 	}
+	const bs = aes.BlockSize
 	if len(ct) < ConfounderLen+k.p.macLen {
 		return nil, fmt.Errorf("%w: ciphertext of %d bytes", ErrIntegrity, len(ct))
 	}
@@ -432,23 +453,67 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 			return nil, ErrIntegrity
 		}
 	}
-	plain := make([]byte, len(body))
 	b, err := aes.NewCipher(u.ke)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctsDecrypt(b, u.dk, u.nr, plain, body); err != nil {
+	start := len(dst)
+	dst = growApart(dst, len(body)-ConfounderLen, ct)
+	out := dst[start:]
+	// The confounder (the first block) is decrypted aside, the rest
+	// straight into dst, chained from the first block's ciphertext; a
+	// body of two blocks or less, whose blocks are swapped, goes through
+	// a buffer.
+	var conf [bs]byte
+	if len(body) > 2*bs {
+		b.Decrypt(conf[:], body[:bs])
+		err = ctsDecrypt(b, u.dk, u.nr, (*[bs]byte)(body[:bs]), out, body[bs:])
+	} else {
+		var small [2 * bs]byte
+		err = ctsDecrypt(b, nil, 0, nil, small[:len(body)], body)
+		copy(conf[:], small[:bs])
+		copy(out, small[bs:len(body)])
+		clear(small[:])
+	}
+	if err != nil {
 		return nil, err
 	}
 	if !k.p.sha2 {
-		mac.Write(plain)
+		mac.Write(conf[:])
+		mac.Write(out)
 		var sum [64]byte
 		if !hmac.Equal(k.tag(mac, &sum), tag) {
-			clear(plain)
+			clear(out)
 			return nil, ErrIntegrity
 		}
 	}
-	return plain[ConfounderLen:], nil
+	clear(conf[:])
+	return dst, nil
+}
+
+// growApart is grow, with a new array also when b's spare capacity
+// overlaps one of the others, which the caller reads while it writes
+// into b.
+func growApart(b []byte, n int, others ...[]byte) []byte {
+	spare := b[len(b):cap(b)]
+	for _, o := range others {
+		if overlap(spare, o) {
+			nb := make([]byte, len(b), len(b)+n)
+			copy(nb, b)
+			return nb[:len(b)+n]
+		}
+	}
+	return grow(b, n)
+}
+
+// overlap reports whether a and b share memory.
+func overlap(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
 }
 
 func (k *Key) decryptGokrb5(usage uint32, ct []byte) ([]byte, error) {
