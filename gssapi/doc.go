@@ -69,7 +69,11 @@
 // of an AES enctype use the tokens of RFC 4121 section 4.2, rotated
 // ones included; contexts whose key is rc4-hmac or des3-cbc-sha1-kd use
 // the older tokens of RFC 1964 section 1.2, with the algorithms of RFC
-// 4757 section 7 for rc4-hmac and MIT's for des3.
+// 4757 section 7 for rc4-hmac and MIT's for des3. WrapAppend and
+// UnwrapAppend do what Wrap and Unwrap do into a buffer of the caller's,
+// which a caller that keeps its buffers from one message to the next
+// uses to protect and check messages without an allocation per message
+// (for RFC 4121 tokens that are not rotated).
 //
 // BUG(safekrb5): a context whose key would be single DES or
 // rc4-hmac-exp, which MIT and Windows no longer issue, is not
