@@ -6,7 +6,11 @@ import "encoding/binary"
 // the cipher once per block. On amd64 with AES-NI, aesdec_amd64.s
 // decrypts eight independent blocks side by side (CBC decryption has no
 // chain) with the chaining XOR done in registers, and encrypts the
-// chain with the block kept in a register. Both need the round keys,
+// chain with the block kept in a register; with the SHA extensions too,
+// encryptCBCSHA1 runs SHA-1 over the plaintext in the same loop, its
+// rounds filling the time each block's AES rounds leave the processor
+// waiting, so that RFC 3962's HMAC over the plaintext costs next to
+// nothing on top of the encryption. All three need the round keys,
 // which the standard library keeps to itself, so the key schedule, with
 // the equivalent inverse cipher's keys (FIPS-197 section 5.3.5) for
 // decryption, is made here.

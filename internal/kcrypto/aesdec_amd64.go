@@ -1,5 +1,7 @@
 package kcrypto
 
+//go:generate go run gen_stitched.go
+
 import "golang.org/x/sys/cpu"
 
 // haveAESDec reports whether decryptCBC and encryptCBC run the AES-NI
@@ -15,8 +17,25 @@ var haveAESDec = cpu.X86.HasAES && cpu.X86.HasSSE41
 func decryptCBC(dk *byte, nr int, dst, src *byte, n int, iv *byte)
 
 // encryptCBC encrypts buf (n bytes, a multiple of 16) in place in CBC
-// mode with a zero IV, with the round keys ek of nr rounds from
+// mode from the 16-byte iv, with the round keys ek of nr rounds from
 // encryptionKeys.
 //
 //go:noescape
-func encryptCBC(ek *byte, nr int, buf *byte, n int)
+func encryptCBC(ek *byte, nr int, buf *byte, n int, iv *byte)
+
+// haveStitched reports whether encryptCBCSHA1 runs: it needs the SHA
+// instructions besides AES-NI.
+var haveStitched = haveAESDec && cpu.X86.HasSSSE3 && hasSHAExtensions()
+
+// hasSHAExtensions reports the SHA extensions (CPUID leaf 7, EBX bit
+// 29), which golang.org/x/sys/cpu does not.
+func hasSHAExtensions() bool
+
+// encryptCBCSHA1 is encryptCBC of n bytes, a multiple of 64, with the
+// SHA-1 compression function (FIPS 180-4 section 6.1.2) of their
+// plaintext run into the state h in the same loop, where it costs
+// little: CBC encryption leaves the processor waiting for each block's
+// rounds. It is generated: stitched_amd64.s, from gen_stitched.go.
+//
+//go:noescape
+func encryptCBCSHA1(ek *byte, nr int, buf *byte, n int, iv *byte, h *[5]uint32)

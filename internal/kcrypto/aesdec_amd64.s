@@ -124,16 +124,18 @@ oneRound:
 done:
 	RET
 
-// func encryptCBC(ek *byte, nr int, buf *byte, n int)
+// func encryptCBC(ek *byte, nr int, buf *byte, n int, iv *byte)
 //
 // AX round keys, CX rounds, DI buf, DX bytes left; X0 the chain (the
-// last ciphertext block, zero at first), X8 the round key of the round.
-TEXT ·encryptCBC(SB), NOSPLIT, $0-32
-	MOVQ ek+0(FP), AX
-	MOVQ nr+8(FP), CX
-	MOVQ buf+16(FP), DI
-	MOVQ n+24(FP), DX
-	PXOR X0, X0
+// last ciphertext block, the IV at first), X8 the round key of the
+// round.
+TEXT ·encryptCBC(SB), NOSPLIT, $0-40
+	MOVQ  ek+0(FP), AX
+	MOVQ  nr+8(FP), CX
+	MOVQ  buf+16(FP), DI
+	MOVQ  n+24(FP), DX
+	MOVQ  iv+32(FP), R10
+	MOVOU (R10), X0
 
 block:
 	CMPQ  DX, $16
@@ -162,4 +164,22 @@ round:
 	JMP        block
 
 finished:
+	RET
+
+// func hasSHAExtensions() bool
+TEXT ·hasSHAExtensions(SB), NOSPLIT, $0-1
+	MOVL $0, AX
+	CPUID
+	CMPL AX, $7
+	JB   noSHA
+	MOVL $7, AX
+	MOVL $0, CX
+	CPUID
+	SHRL $29, BX
+	ANDL $1, BX
+	MOVB BX, ret+0(FP)
+	RET
+
+noSHA:
+	MOVB $0, ret+0(FP)
 	RET

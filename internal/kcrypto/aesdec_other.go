@@ -10,6 +10,13 @@ func decryptCBC(dk *byte, nr int, dst, src *byte, n int, iv *byte) {
 	panic("kcrypto: decryptCBC without an implementation")
 }
 
-func encryptCBC(ek *byte, nr int, buf *byte, n int) {
+func encryptCBC(ek *byte, nr int, buf *byte, n int, iv *byte) {
 	panic("kcrypto: encryptCBC without an implementation")
+}
+
+// haveStitched is false: encryptCBCSHA1 has no implementation here.
+const haveStitched = false
+
+func encryptCBCSHA1(ek *byte, nr int, buf *byte, n int, iv *byte, h *[5]uint32) {
+	panic("kcrypto: encryptCBCSHA1 without an implementation")
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding"
+	"encoding/binary"
 	"fmt"
 	"testing"
 
@@ -75,9 +78,48 @@ func TestEncryptCBC(t *testing.T) {
 			rand.Read(buf[:16*blocks])
 			want := make([]byte, 16*blocks)
 			cipher.NewCBCEncrypter(b, zeroIV[:]).CryptBlocks(want, buf[:16*blocks])
-			encryptCBC(&ek[0], nr, &buf[0], 16*blocks)
+			encryptCBC(&ek[0], nr, &buf[0], 16*blocks, &zeroIV[0])
 			assert.Equal(t, want, buf[:16*blocks], "key %d, %d blocks", size, blocks)
 			assert.Zero(t, buf[16*blocks], "wrote past the end")
+		}
+	}
+}
+
+// encryptCBCSHA1 encrypts as crypto/cipher's CBC does and leaves the
+// SHA-1 state crypto/sha1 reaches over the same plaintext, for every key
+// size, from a random IV, for lengths of one to twenty SHA-1 blocks.
+func TestEncryptCBCSHA1(t *testing.T) {
+	if !haveStitched {
+		t.Skip("no AES-NI or SHA extensions on this machine")
+	}
+	for _, size := range []int{16, 24, 32} {
+		key := make([]byte, size)
+		rand.Read(key)
+		b, err := aes.NewCipher(key)
+		require.NoError(t, err)
+		ek, nr := encryptionKeys(key)
+		for blocks := 1; blocks <= 20; blocks++ {
+			n := 64 * blocks
+			iv := make([]byte, 16)
+			rand.Read(iv)
+			buf := make([]byte, n+1)
+			rand.Read(buf[:n])
+			want := make([]byte, n)
+			cipher.NewCBCEncrypter(b, iv).CryptBlocks(want, buf[:n])
+			ref := sha1.New()
+			ref.Write(buf[:n])
+			st, err := ref.(encoding.BinaryMarshaler).MarshalBinary()
+			require.NoError(t, err)
+
+			h := [5]uint32{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}
+			buf[n] = 0
+			encryptCBCSHA1(&ek[0], nr, &buf[0], n, &iv[0], &h)
+			assert.Equal(t, want, buf[:n], "key %d, %d blocks", size, blocks)
+			assert.Zero(t, buf[n], "wrote past the end")
+			for i, w := range h {
+				assert.Equal(t, binary.BigEndian.Uint32(st[4+4*i:]), w,
+					"key %d, %d blocks, word %d", size, blocks, i)
+			}
 		}
 	}
 }

@@ -35,7 +35,11 @@ func xorBlock(dst, src []byte) {
 //
 // With ek (the round keys of nr rounds, from encryptionKeys) and AES-NI,
 // the chain runs in encryptCBC with the block kept in a register.
-func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
+//
+// The first done bytes of buf (a multiple of the block, short of its
+// last two blocks) are already CBC-encrypted: the chain goes on from
+// there.
+func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte, done int) {
 	const bs = aes.BlockSize
 	n := len(buf)
 	if n == bs {
@@ -49,14 +53,20 @@ func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
 		m = bs
 	}
 	full := n - m
+	iv := zeroIV[:]
+	if done > 0 {
+		iv = buf[done-bs : done]
+	}
 	if ek != nil && haveAESDec {
-		encryptCBC(&ek[0], nr, &buf[0], full)
+		if done < full {
+			encryptCBC(&ek[0], nr, &buf[done], full-done, &iv[0])
+		}
 	} else {
-		b.Encrypt(buf[:bs], buf[:bs])
-		for i := bs; i < full; i += bs {
+		for i := done; i < full; i += bs {
 			blk := buf[i : i+bs]
-			xorBlock(blk, buf[i-bs:i])
+			xorBlock(blk, iv)
 			b.Encrypt(blk, blk)
+			iv = blk
 		}
 	}
 	// The last block, padded, chains from the block before it.

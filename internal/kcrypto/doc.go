@@ -11,7 +11,9 @@
 // the processor's AES and SHA instructions where it has them. gokrb5
 // derives every key afresh for each message, n-folding the usage
 // constant bit by bit; here the n-folded constants are computed once per
-// usage and the derived keys once per Key and usage.
+// usage and the derived keys once per Key and usage. On amd64, long
+// messages go through AES-NI code of ours (aesdec.go), which for the
+// SHA-1 enctypes also hashes the plaintext as it encrypts it.
 //
 // Other enctypes (des3-cbc-sha1-kd, rc4-hmac) are handed to gokrb5's
 // implementation through the same Key methods.

@@ -1,7 +1,10 @@
 package kcrypto
 
 import (
+	"crypto/aes"
 	"encoding"
+	"encoding/binary"
+	"fmt"
 	"hash"
 	"sync"
 )
@@ -21,6 +24,7 @@ type macWriter interface {
 type preparedMAC struct {
 	newHash      func() hash.Hash
 	inner, outer []byte // marshaled states after K^ipad and K^opad
+	stitch       bool   // hashEncrypt runs encryptCBCSHA1 (canStitch)
 
 	// runs keeps the hash states of finished messages for the next.
 	runs sync.Pool
@@ -59,6 +63,7 @@ func prepareHMAC(newHash func() hash.Hash, key []byte) *preparedMAC {
 		}
 		*x.out = st
 	}
+	p.stitch = canStitch(newHash(), p.inner)
 	return p
 }
 
@@ -97,6 +102,79 @@ func (p *preparedMAC) wipe() {
 type preparedRun struct {
 	p            *preparedMAC
 	inner, outer stateHash
+	state        [sha1StateLen]byte // for hashEncrypt
+}
+
+// The marshaled state of crypto/sha1: a magic number, the five words of
+// the chaining state, the buffered block, the length hashed so far,
+// big-endian. hashEncrypt goes through it to hand crypto/sha1 the state
+// encryptCBCSHA1 leaves.
+const (
+	sha1Magic    = "sha\x01"
+	sha1StateLen = len(sha1Magic) + 5*4 + 64 + 8
+)
+
+// hashEncrypt writes to r, which must have nothing written yet, the
+// plaintext of the whole 64-byte blocks at the start of body short of
+// its last two AES blocks, and CBC-encrypts them from the zero IV with
+// the round keys ek of nr rounds, in one pass through encryptCBCSHA1.
+// It returns how many bytes it took: none when encryptCBCSHA1 cannot
+// run, r's hash is not SHA-1, or body is too short.
+func (r *preparedRun) hashEncrypt(ek []byte, nr int, body []byte) (int, error) {
+	n := (len(body) - 2*aes.BlockSize) / 64 * 64
+	if !r.p.stitch || n <= 0 {
+		return 0, nil
+	}
+	st := r.p.inner
+	var h [5]uint32
+	for i := range h {
+		h[i] = binary.BigEndian.Uint32(st[len(sha1Magic)+4*i:])
+	}
+	encryptCBCSHA1(&ek[0], nr, &body[0], n, &zeroIV[0], &h)
+	putSHA1State(r.state[:], &h, uint64(64+n))
+	err := r.inner.UnmarshalBinary(r.state[:])
+	clear(h[:])
+	if err != nil {
+		// prepareHMAC saw crypto/sha1 take such a state, so this
+		// does not happen; body is encrypted and the tag is lost.
+		return 0, fmt.Errorf("kcrypto: SHA-1 state refused: %w", err)
+	}
+	return n, nil
+}
+
+// putSHA1State writes to out (sha1StateLen bytes) crypto/sha1's
+// marshaled state with chaining words h after length bytes, a multiple
+// of 64, with no bytes buffered.
+func putSHA1State(out []byte, h *[5]uint32, length uint64) {
+	copy(out, sha1Magic)
+	for i, w := range h {
+		binary.BigEndian.PutUint32(out[len(sha1Magic)+4*i:], w)
+	}
+	clear(out[len(sha1Magic)+20 : sha1StateLen-8])
+	binary.BigEndian.PutUint64(out[sha1StateLen-8:], length)
+}
+
+// canStitch reports whether encryptCBCSHA1 can serve the HMAC whose
+// inner state after its pad block is st: the processor runs it, the
+// hash is crypto/sha1, and crypto/sha1 takes back a state made by
+// putSHA1State and gives the same one back.
+func canStitch(h hash.Hash, st []byte) bool {
+	if !haveStitched || h.Size() != 20 || len(st) != sha1StateLen ||
+		string(st[:len(sha1Magic)]) != sha1Magic ||
+		binary.BigEndian.Uint64(st[sha1StateLen-8:]) != 64 {
+		return false
+	}
+	sh, ok := h.(stateHash)
+	if !ok {
+		return false
+	}
+	probe := make([]byte, sha1StateLen)
+	putSHA1State(probe, &[5]uint32{1, 2, 3, 4, 5}, 128)
+	if sh.UnmarshalBinary(probe) != nil {
+		return false
+	}
+	back, err := sh.MarshalBinary()
+	return err == nil && string(back) == string(probe)
 }
 
 func (r *preparedRun) Write(b []byte) (int, error) { return r.inner.Write(b) }

@@ -72,11 +72,11 @@ func TestCTSVectors(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			buf := unhex(t, tc.plain)
-			ctsEncrypt(b, nil, 0, buf)
+			ctsEncrypt(b, nil, 0, buf, 0)
 			assert.Equal(t, tc.cipher, hex.EncodeToString(buf))
 			ek, enr := encryptionKeys(key)
 			again := unhex(t, tc.plain)
-			ctsEncrypt(b, ek, enr, again)
+			ctsEncrypt(b, ek, enr, again, 0)
 			assert.Equal(t, buf, again)
 			out := make([]byte, len(buf))
 			require.NoError(t, ctsDecrypt(b, nil, 0, nil, out, buf))
@@ -107,7 +107,7 @@ func TestCTSDecryptFromSecondBlock(t *testing.T) {
 			plain := make([]byte, n)
 			rand.Read(plain)
 			ct := append([]byte(nil), plain...)
-			ctsEncrypt(b, ek, enr, ct)
+			ctsEncrypt(b, ek, enr, ct, 0)
 			for _, sched := range [][]byte{nil, dk} {
 				out := make([]byte, n+1)
 				require.NoError(t, ctsDecrypt(b, sched, nr, nil, out[:n], ct))
@@ -493,6 +493,37 @@ func TestDecryptAppend(t *testing.T) {
 			assert.ErrorIs(t, err, ErrIntegrity, name)
 			assert.Nil(t, got, name)
 			assert.Equal(t, make([]byte, len(ct)), spare[:len(ct)], name)
+		}
+	}
+}
+
+// Encryption with a prepared HMAC, where the SHA-1 enctypes hash and
+// encrypt long messages in one pass, gives what the first use of a key
+// gives, whose HMAC is not prepared, for lengths around the SHA-1 block
+// and the bulk threshold.
+func TestEncryptPreparedAgrees(t *testing.T) {
+	conf := make([]byte, ConfounderLen)
+	rand.Read(conf)
+	for _, et := range []int32{etypeID.AES128_CTS_HMAC_SHA1_96,
+		etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA256_128,
+		etypeID.AES256_CTS_HMAC_SHA384_192} {
+		p, _ := profileOf(et)
+		base := make([]byte, p.keyLen)
+		rand.Read(base)
+		warm, err := NewKey(et, base)
+		require.NoError(t, err)
+		_, err = warm.Encrypt(nil, 5, nil)
+		require.NoError(t, err)
+		for n := 0; n <= 1300; n += 1 + n/40 {
+			plain := make([]byte, n)
+			rand.Read(plain)
+			fresh, err := NewKey(et, base)
+			require.NoError(t, err)
+			want, err := fresh.encryptWith(nil, 5, conf, plain, []byte("hdr"))
+			require.NoError(t, err)
+			got, err := warm.encryptWith(nil, 5, conf, plain, []byte("hdr"))
+			require.NoError(t, err)
+			require.Equal(t, want, got, "enctype %d, %d bytes", et, n)
 		}
 	}
 }

@@ -354,31 +354,30 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 		off += copy(body[off:], p)
 	}
 	mac := k.mac(u.hi, u.ki)
+	b, err := aes.NewCipher(u.ke)
+	if err != nil {
+		return nil, err
+	}
 	if k.p.sha2 {
 		// RFC 8009: the tag covers the IV and the ciphertext.
-		if err := k.ctsEncrypt(&u, body); err != nil {
-			return nil, err
-		}
+		ctsEncrypt(b, u.ek, u.nr, body, 0)
 		mac.Write(zeroIV[:])
 		mac.Write(body)
 	} else {
-		// RFC 3962: the tag covers the plaintext.
-		mac.Write(body)
-		if err := k.ctsEncrypt(&u, body); err != nil {
-			return nil, err
+		// RFC 3962: the tag covers the plaintext. With a prepared
+		// HMAC and the round keys, the whole SHA-1 blocks at the
+		// start of body are hashed as they are encrypted.
+		done := 0
+		if r, ok := mac.(*preparedRun); ok && u.ek != nil {
+			if done, err = r.hashEncrypt(u.ek, u.nr, body); err != nil {
+				return nil, err
+			}
 		}
+		mac.Write(body[done:])
+		ctsEncrypt(b, u.ek, u.nr, body, done)
 	}
 	var sum [64]byte
 	return append(dst[:start+n], k.tag(mac, &sum)...), nil
-}
-
-func (k *Key) ctsEncrypt(u *usageKeys, body []byte) error {
-	b, err := aes.NewCipher(u.ke)
-	if err != nil {
-		return err
-	}
-	ctsEncrypt(b, u.ek, u.nr, body)
-	return nil
 }
 
 // grow returns b with room for n more bytes, its length extended by n,
