@@ -39,3 +39,18 @@ func hasSHAExtensions() bool
 //
 //go:noescape
 func encryptCBCSHA1(ek *byte, nr int, buf *byte, n int, iv *byte, h *[5]uint32)
+
+// decryptCBCSHA1 is decryptCBC of n bytes, a multiple of 64, from src
+// to dst (which do not overlap), with the SHA-1 compression function of
+// the plaintext run into the state h: each turn decrypts four blocks
+// and hashes the four of the turn before, whose SHA-1 rounds run beside
+// the AES rounds.
+//
+//go:noescape
+func decryptCBCSHA1(dk *byte, nr int, dst, src *byte, n int, iv *byte, h *[5]uint32)
+
+// sha1Blocks runs the SHA-1 compression function over the n bytes (a
+// multiple of 64) at p into the state h.
+//
+//go:noescape
+func sha1Blocks(h *[5]uint32, p *byte, n int)

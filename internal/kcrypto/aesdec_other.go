@@ -20,3 +20,11 @@ const haveStitched = false
 func encryptCBCSHA1(ek *byte, nr int, buf *byte, n int, iv *byte, h *[5]uint32) {
 	panic("kcrypto: encryptCBCSHA1 without an implementation")
 }
+
+func decryptCBCSHA1(dk *byte, nr int, dst, src *byte, n int, iv *byte, h *[5]uint32) {
+	panic("kcrypto: decryptCBCSHA1 without an implementation")
+}
+
+func sha1Blocks(h *[5]uint32, p *byte, n int) {
+	panic("kcrypto: sha1Blocks without an implementation")
+}

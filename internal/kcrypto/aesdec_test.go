@@ -123,3 +123,50 @@ func TestEncryptCBCSHA1(t *testing.T) {
 		}
 	}
 }
+
+// decryptCBCSHA1 decrypts as crypto/cipher's CBC does and leaves the
+// SHA-1 state crypto/sha1 reaches over the plaintext, and sha1Blocks
+// the state over its input, for every key size, from a random IV, for
+// lengths of zero to twenty SHA-1 blocks.
+func TestDecryptCBCSHA1(t *testing.T) {
+	if !haveStitched {
+		t.Skip("no AES-NI or SHA extensions on this machine")
+	}
+	sha1IV := [5]uint32{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}
+	for _, size := range []int{16, 24, 32} {
+		key := make([]byte, size)
+		rand.Read(key)
+		b, err := aes.NewCipher(key)
+		require.NoError(t, err)
+		dk, nr := decryptionKeys(key)
+		for blocks := 0; blocks <= 20; blocks++ {
+			n := 64 * blocks
+			iv := make([]byte, 16)
+			rand.Read(iv)
+			src := make([]byte, n+1)
+			rand.Read(src)
+			want := make([]byte, n)
+			cipher.NewCBCDecrypter(b, iv).CryptBlocks(want, src[:n])
+			ref := sha1.New()
+			ref.Write(want)
+			st, err := ref.(encoding.BinaryMarshaler).MarshalBinary()
+			require.NoError(t, err)
+
+			dst := make([]byte, n+1)
+			h := sha1IV
+			decryptCBCSHA1(&dk[0], nr, &dst[0], &src[0], n, &iv[0], &h)
+			assert.Equal(t, want, dst[:n], "key %d, %d blocks", size, blocks)
+			assert.Zero(t, dst[n], "wrote past the end")
+			h2 := sha1IV
+			sha1Blocks(&h2, &src[0], 0) // nothing to hash: h2 unchanged
+			if n > 0 {
+				sha1Blocks(&h2, &want[0], n)
+			}
+			for i := range h {
+				w := binary.BigEndian.Uint32(st[4+4*i:])
+				assert.Equal(t, w, h[i], "key %d, %d blocks, word %d", size, blocks, i)
+				assert.Equal(t, w, h2[i], "sha1Blocks, %d blocks, word %d", blocks, i)
+			}
+		}
+	}
+}

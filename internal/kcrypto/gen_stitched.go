@@ -4,7 +4,10 @@
 // with AES-NI and the SHA-1 compression function with the SHA
 // extensions in one loop, one SHA-1 block and four AES blocks a turn,
 // the two instruction streams interleaved evenly so that the SHA-1
-// rounds run while the chained AES rounds wait on each other.
+// rounds run while the chained AES rounds wait on each other;
+// decryptCBCSHA1, CBC decryption of four blocks a turn interleaved with
+// SHA-1 over the four decrypted the turn before; and sha1Blocks, SHA-1
+// alone.
 //
 // Run it with `go generate ./internal/kcrypto/`.
 package main
@@ -31,14 +34,14 @@ var (
 	keys = [4]string{"X12", "X13", "X14", "X15"}
 )
 
-// sha1Block returns the loads of one 64-byte block from SI and the
+// sha1Block returns the loads of one 64-byte block from base and the
 // eighty rounds of FIPS 180-4 section 6.1.2 in groups of four. Group i
 // uses the words W[4i..4i+3] in msg[i%4]; the words of group j >= 4 are
 // made in three steps in the groups before: SHA1MSG1 with group j-3's
 // words, XOR with group j-2's and SHA1MSG2 with group j-1's.
-func sha1Block() (loads, rounds []string) {
+func sha1Block(base string) (loads, rounds []string) {
 	for i, m := range msg {
-		loads = append(loads, fmt.Sprintf("MOVOU %d(SI), %s", 16*i, m),
+		loads = append(loads, fmt.Sprintf("MOVOU %d(%s), %s", 16*i, base, m),
 			fmt.Sprintf("PSHUFB %s, %s", mask, m))
 	}
 	r := []string{"MOVO " + abcd + ", " + abcdSave, "MOVO " + es[0] + ", " + eSave}
@@ -86,6 +89,40 @@ func aesBlocks(nr int) []string {
 		}
 		out = append(out, "AESENCLAST "+key(nr)+", "+chain,
 			fmt.Sprintf("MOVOU %s, %d(DI)", chain, 16*b))
+	}
+	return out
+}
+
+// aesDecBlocks returns the CBC decryption of four blocks at SI to DI
+// with nr rounds, the decryption round keys at AX: X10-X13 the blocks,
+// X14 the round key and then the ciphertext to XOR, X15 the ciphertext
+// block before the four. The ciphertext is read before any store.
+func aesDecBlocks(nr int) []string {
+	blocks := []string{"X10", "X11", "X12", "X13"}
+	var out []string
+	for i, b := range blocks {
+		out = append(out, fmt.Sprintf("MOVOU %d(SI), %s", 16*i, b))
+	}
+	for r := 0; r <= nr; r++ {
+		out = append(out, fmt.Sprintf("MOVOU %d(AX), X14", 16*r))
+		op := "AESDEC"
+		switch r {
+		case 0:
+			op = "PXOR"
+		case nr:
+			op = "AESDECLAST"
+		}
+		for _, b := range blocks {
+			out = append(out, op+" X14, "+b)
+		}
+	}
+	out = append(out, "PXOR X15, X10")
+	for i, b := range blocks[1:] {
+		out = append(out, fmt.Sprintf("MOVOU %d(SI), X14", 16*i), "PXOR X14, "+b)
+	}
+	out = append(out, "MOVOU 48(SI), X15")
+	for i, b := range blocks {
+		out = append(out, fmt.Sprintf("MOVOU %s, %d(DI)", b, 16*i))
 	}
 	return out
 }
@@ -141,7 +178,63 @@ finish:
 	MOVOU  X0, (R8)
 	PEXTRD $3, X1, 16(R8)
 	RET
+`
 
+const decHead = `
+// func decryptCBCSHA1(dk *byte, nr int, dst, src *byte, n int, iv *byte, h *[5]uint32)
+//
+// AX round keys, CX rounds, DI dst, SI src, R10 the decrypted bytes
+// not hashed yet (64 behind DI), DX bytes left, R8 h. The first turn
+// only decrypts, the last only hashes.
+TEXT ·decryptCBCSHA1(SB), NOSPLIT, $0-56
+	MOVQ   dk+0(FP), AX
+	MOVQ   nr+8(FP), CX
+	MOVQ   dst+16(FP), DI
+	MOVQ   src+24(FP), SI
+	MOVQ   n+32(FP), DX
+	MOVQ   iv+40(FP), R9
+	MOVOU  (R9), X15
+	MOVQ   h+48(FP), R8
+	MOVOU  (R8), X0
+	PSHUFD $0x1b, X0, X0
+	PXOR   X1, X1
+	PINSRD $3, 16(R8), X1
+	MOVOU  shufMask<>(SB), X7
+	CMPQ   DX, $64
+	JB     decFinish
+	MOVQ   DI, R10
+	CMPQ   CX, $14
+	JEQ    dec14
+	CMPQ   CX, $12
+	JEQ    dec12
+`
+
+const shaOnly = `
+decFinish:
+	PSHUFD $0x1b, X0, X0
+	MOVOU  X0, (R8)
+	PEXTRD $3, X1, 16(R8)
+	RET
+
+// func sha1Blocks(h *[5]uint32, p *byte, n int)
+//
+// R8 h, R10 p, DX bytes left (a multiple of 64).
+TEXT ·sha1Blocks(SB), NOSPLIT, $0-24
+	MOVQ   h+0(FP), R8
+	MOVQ   p+8(FP), R10
+	MOVQ   n+16(FP), DX
+	MOVOU  (R8), X0
+	PSHUFD $0x1b, X0, X0
+	PXOR   X1, X1
+	PINSRD $3, 16(R8), X1
+	MOVOU  shufMask<>(SB), X7
+
+shaLoop:
+	CMPQ DX, $64
+	JB   shaFinish
+`
+
+const maskData = `
 // shufMask reverses the 16 bytes of a register: four big-endian message
 // words, the first in the top lane.
 DATA shufMask<>+0(SB)/8, $0x08090a0b0c0d0e0f
@@ -149,18 +242,42 @@ DATA shufMask<>+8(SB)/8, $0x0001020304050607
 GLOBL shufMask<>(SB), RODATA, $16
 `
 
+func emit(b *strings.Builder, ins []string) {
+	for _, in := range ins {
+		b.WriteString("\t" + in + "\n")
+	}
+}
+
 func main() {
 	var b strings.Builder
 	b.WriteString(head)
 	for _, nr := range []int{10, 12, 14} {
 		fmt.Fprintf(&b, "\nloop%d:\n\tCMPQ DX, $64\n\tJB   finish\n", nr)
-		loads, rounds := sha1Block()
-		for _, ins := range append(loads, merge(aesBlocks(nr), rounds)...) {
-			b.WriteString("\t" + ins + "\n")
-		}
+		loads, rounds := sha1Block("SI")
+		emit(&b, append(loads, merge(aesBlocks(nr), rounds)...))
 		fmt.Fprintf(&b, "\tADDQ $64, SI\n\tADDQ $64, DI\n\tSUBQ $64, DX\n\tJMP  loop%d\n", nr)
 	}
 	b.WriteString(tail)
+
+	b.WriteString(decHead)
+	step := "\tADDQ $64, SI\n\tADDQ $64, DI\n\tSUBQ $64, DX\n"
+	for _, nr := range []int{10, 12, 14} {
+		fmt.Fprintf(&b, "\ndec%d:\n", nr)
+		emit(&b, aesDecBlocks(nr))
+		b.WriteString(step)
+		fmt.Fprintf(&b, "\ndecLoop%d:\n\tCMPQ DX, $64\n\tJB   decLast\n", nr)
+		loads, rounds := sha1Block("R10")
+		emit(&b, append(loads, merge(aesDecBlocks(nr), rounds)...))
+		fmt.Fprintf(&b, "%s\tADDQ $64, R10\n\tJMP  decLoop%d\n", step, nr)
+	}
+	loads, rounds := sha1Block("R10")
+	b.WriteString("\ndecLast:\n")
+	emit(&b, append(loads, rounds...))
+	b.WriteString(shaOnly)
+	emit(&b, append(loads, rounds...))
+	b.WriteString("\tADDQ $64, R10\n\tSUBQ $64, DX\n\tJMP  shaLoop\n\nshaFinish:\n" +
+		"\tPSHUFD $0x1b, X0, X0\n\tMOVOU  X0, (R8)\n\tPEXTRD $3, X1, 16(R8)\n\tRET\n")
+	b.WriteString(maskData)
 	if err := os.WriteFile("stitched_amd64.s", []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

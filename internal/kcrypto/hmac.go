@@ -2,6 +2,7 @@ package kcrypto
 
 import (
 	"crypto/aes"
+	"crypto/cipher"
 	"encoding"
 	"encoding/binary"
 	"fmt"
@@ -140,6 +141,51 @@ func (r *preparedRun) hashEncrypt(ek []byte, nr int, body []byte) (int, error) {
 		return 0, fmt.Errorf("kcrypto: SHA-1 state refused: %w", err)
 	}
 	return n, nil
+}
+
+// decryptHash decrypts body (a message's ciphertext without its tag)
+// with the decryption round keys dk of nr rounds, the first block into
+// conf and the rest into out (len(body)-16 bytes), and writes the whole
+// plaintext to r, which must have nothing written yet. The first
+// 64-byte block of plaintext is hashed on its own, as it does not lie
+// in one piece; the following whole 64-byte blocks short of body's last
+// two AES blocks are decrypted and hashed by decryptCBCSHA1, the rest by
+// ctsDecrypt and crypto/sha1. It reports false, having done nothing,
+// when decryptCBCSHA1 cannot run, r's hash is not SHA-1 or body is too
+// short to gain from it.
+func (r *preparedRun) decryptHash(b cipher.Block, dk []byte, nr int, conf *[aes.BlockSize]byte,
+	out, body []byte) (bool, error) {
+	const bs = aes.BlockSize
+	n := (len(body) - 64 - 2*bs) / 64 * 64
+	if !r.p.stitch || dk == nil || n <= 0 {
+		return false, nil
+	}
+	st := r.p.inner
+	var h [5]uint32
+	for i := range h {
+		h[i] = binary.BigEndian.Uint32(st[len(sha1Magic)+4*i:])
+	}
+	var first [64]byte
+	decryptCBC(&dk[0], nr, &first[0], &body[0], 64, &zeroIV[0])
+	sha1Blocks(&h, &first[0], 64)
+	copy(conf[:], first[:bs])
+	copy(out, first[bs:])
+	clear(first[:])
+	decryptCBCSHA1(&dk[0], nr, &out[64-bs], &body[64], n, &body[64-bs], &h)
+	putSHA1State(r.state[:], &h, uint64(64+64+n))
+	err := r.inner.UnmarshalBinary(r.state[:])
+	clear(h[:])
+	if err != nil {
+		// prepareHMAC saw crypto/sha1 take such a state.
+		return false, fmt.Errorf("kcrypto: SHA-1 state refused: %w", err)
+	}
+	done := 64 + n // bytes of body decrypted and hashed
+	if err := ctsDecrypt(b, dk, nr, (*[bs]byte)(body[done-bs:done]), out[done-bs:],
+		body[done:]); err != nil {
+		return false, err
+	}
+	r.Write(out[done-bs:])
+	return true, nil
 }
 
 // putSHA1State writes to out (sha1StateLen bytes) crypto/sha1's

@@ -527,3 +527,37 @@ func TestEncryptPreparedAgrees(t *testing.T) {
 		}
 	}
 }
+
+// Decryption with a prepared HMAC, where the SHA-1 enctypes hash long
+// messages as they decrypt them, gives the plaintext and refuses a
+// ciphertext with any one bit changed, for lengths around the SHA-1
+// block and the bulk threshold.
+func TestDecryptPrepared(t *testing.T) {
+	for _, et := range []int32{etypeID.AES128_CTS_HMAC_SHA1_96,
+		etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA384_192} {
+		p, _ := profileOf(et)
+		base := make([]byte, p.keyLen)
+		rand.Read(base)
+		warm, err := NewKey(et, base)
+		require.NoError(t, err)
+		_, err = warm.Encrypt(nil, 5, nil)
+		require.NoError(t, err)
+		for n := 400; n <= 1400; n += 1 + n/100 {
+			plain := make([]byte, n)
+			rand.Read(plain)
+			ct, err := warm.Encrypt(nil, 5, plain)
+			require.NoError(t, err)
+			got, err := warm.DecryptAppend([]byte("x"), 5, ct)
+			require.NoError(t, err, "enctype %d, %d bytes", et, n)
+			require.Equal(t, append([]byte("x"), plain...), got, "enctype %d, %d bytes", et, n)
+			for _, i := range []int{0, 15, 16, 63, 64, 80, 127, 128, len(ct) / 2,
+				len(ct) - 40, len(ct) - 13, len(ct) - 1} {
+				bad := bytes.Clone(ct)
+				bad[i] ^= 0x80
+				_, err := warm.Decrypt(5, bad)
+				require.ErrorIs(t, err, ErrIntegrity, "enctype %d, %d bytes, bit in byte %d",
+					et, n, i)
+			}
+		}
+	}
+}

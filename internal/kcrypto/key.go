@@ -464,10 +464,17 @@ func (k *Key) DecryptAppend(dst []byte, usage uint32, ct []byte) ([]byte, error)
 	// body of two blocks or less, whose blocks are swapped, goes through
 	// a buffer.
 	var conf [bs]byte
-	if len(body) > 2*bs {
+	hashed := false
+	if r, ok := mac.(*preparedRun); ok && !k.p.sha2 {
+		// The SHA-1 enctypes hash the plaintext as they decrypt it.
+		hashed, err = r.decryptHash(b, u.dk, u.nr, &conf, out, body)
+	}
+	switch {
+	case err != nil || hashed:
+	case len(body) > 2*bs:
 		b.Decrypt(conf[:], body[:bs])
 		err = ctsDecrypt(b, u.dk, u.nr, (*[bs]byte)(body[:bs]), out, body[bs:])
-	} else {
+	default:
 		var small [2 * bs]byte
 		err = ctsDecrypt(b, nil, 0, nil, small[:len(body)], body)
 		copy(conf[:], small[:bs])
@@ -475,11 +482,14 @@ func (k *Key) DecryptAppend(dst []byte, usage uint32, ct []byte) ([]byte, error)
 		clear(small[:])
 	}
 	if err != nil {
+		clear(out)
 		return nil, err
 	}
 	if !k.p.sha2 {
-		mac.Write(conf[:])
-		mac.Write(out)
+		if !hashed {
+			mac.Write(conf[:])
+			mac.Write(out)
+		}
 		var sum [64]byte
 		if !hmac.Equal(k.tag(mac, &sum), tag) {
 			clear(out)
