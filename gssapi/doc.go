@@ -58,10 +58,11 @@
 // Addressless tickets, the default of MIT's and Heimdal's clients, pass.
 //
 // BUG(safekrb5): the AES key schedules and HMAC states that Go's
-// crypto/aes and crypto/hmac make from a context key while a token is
-// protected cannot be wiped; they stay in memory until the garbage
-// collector reuses it. The context's own copies of its key, of the keys
-// derived from it and of its AES round keys are wiped on Close.
+// crypto/aes, crypto/sha1 and crypto/hmac make from a context key cannot
+// be wiped; those the context keeps for its next tokens are dropped on
+// Close, and all stay in memory until the garbage collector reuses it.
+// The context's own copies of its key, of the keys derived from it and
+// of its AES round keys are wiped on Close.
 //
 // An established SecurityContext protects messages with per-message
 // tokens: Wrap and Unwrap, with or without confidentiality, and MIC and

@@ -21,7 +21,7 @@
 // A Key holds its base key, derived keys and AES round keys in memory of
 // its own, which Wipe overwrites. The AES and HMAC states made from them
 // are the standard library's, which offers no way to wipe them: those of
-// one call become garbage when it returns, and the HMAC states with
-// their pads hashed, which a Key keeps for the usages it uses more than
-// once, when Wipe drops them.
+// one call become garbage when it returns, and the AES ciphers and the
+// HMAC states with their pads hashed, which a Key keeps for the usages
+// it uses more than once, when Wipe drops them.
 package kcrypto

@@ -104,6 +104,7 @@ type preparedRun struct {
 	p            *preparedMAC
 	inner, outer stateHash
 	state        [sha1StateLen]byte // for hashEncrypt
+	sum          [64]byte           // for sumInto
 }
 
 // The marshaled state of crypto/sha1: a magic number, the five words of
@@ -227,19 +228,18 @@ func (r *preparedRun) Write(b []byte) (int, error) { return r.inner.Write(b) }
 
 // Sum appends HMAC(K, message) to b: the outer hash over the inner one.
 func (r *preparedRun) Sum(b []byte) []byte {
-	var buf [64]byte
-	r.outer.Write(r.inner.Sum(buf[:0]))
-	return r.outer.Sum(b)
+	return append(b, r.sumInto(&r.sum)...)
+}
+
+// sumInto writes HMAC(K, message) to buf and returns it, cut to the
+// hash's size. The sums go through r's own buffer, so that buf, which
+// the hashes do not see, may live on the caller's stack.
+func (r *preparedRun) sumInto(buf *[64]byte) []byte {
+	r.outer.Write(r.inner.Sum(r.sum[:0]))
+	return buf[:copy(buf[:], r.outer.Sum(r.sum[:0]))]
 }
 
 // done returns r's hash states to its preparedMAC's pool; r must not be
 // used after. What they hold is overwritten by the next start, which
 // restores a saved state into them.
 func (r *preparedRun) done() { r.p.runs.Put(r) }
-
-// release hands m's hash states back when m came from a preparedMAC.
-func release(m macWriter) {
-	if r, ok := m.(*preparedRun); ok {
-		r.done()
-	}
-}

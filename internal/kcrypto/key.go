@@ -2,6 +2,7 @@ package kcrypto
 
 import (
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
@@ -86,8 +87,9 @@ type usageKeys struct {
 	nr         int    // their number of rounds
 
 	// hi and hc are HMACs keyed with Ki and Kc with their pads hashed,
-	// made on a usage's second use.
+	// and block the AES cipher of Ke, made on a usage's second use.
 	hi, hc *preparedMAC
+	block  cipher.Block
 	uses   int
 }
 
@@ -157,6 +159,7 @@ func (k *Key) Wipe() {
 		clear(d.dk)
 		d.hi.wipe()
 		d.hc.wipe()
+		d.block = nil
 	}
 	k.derived = nil
 	k.wiped = true
@@ -207,6 +210,10 @@ func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 		if need&needKi != 0 && u.hi == nil {
 			u.hi = k.prepareMAC(u.ki)
 		}
+		if need&needKe != 0 && u.block == nil {
+			// A cipher.Block is safe for concurrent use.
+			u.block, err = aes.NewCipher(u.ke)
+		}
 		if need&needKc != 0 && u.hc == nil {
 			u.hc = k.prepareMAC(u.kc)
 		}
@@ -218,6 +225,15 @@ func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 		u.dk, u.nr = decryptionKeys(u.ke)
 	}
 	return *u, err // a copy: a later append may move the slice's array
+}
+
+// cipher returns the AES cipher of Ke: the one kept for the usage, or a
+// new one.
+func (u *usageKeys) cipher() (cipher.Block, error) {
+	if u.block != nil {
+		return u.block, nil
+	}
+	return aes.NewCipher(u.ke)
 }
 
 // prepareMAC returns key's HMAC with its pads hashed, or nil when the
@@ -238,9 +254,13 @@ func (k *Key) mac(prepared *preparedMAC, key []byte) macWriter {
 // tag returns mac's truncated sum, in a buffer of the caller's, and
 // releases mac.
 func (k *Key) tag(mac macWriter, buf *[64]byte) []byte {
-	sum := mac.Sum(buf[:0])[:k.p.macLen]
-	release(mac)
-	return sum
+	if r, ok := mac.(*preparedRun); ok {
+		sum := r.sumInto(buf)[:k.p.macLen]
+		r.done()
+		return sum
+	}
+	// Not buf: an interface call would move it to the heap.
+	return buf[:copy(buf[:], mac.Sum(nil)[:k.p.macLen])]
 }
 
 // bulk returns sched when a message of n bytes is long enough to be
@@ -354,7 +374,7 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 		off += copy(body[off:], p)
 	}
 	mac := k.mac(u.hi, u.ki)
-	b, err := aes.NewCipher(u.ke)
+	b, err := u.cipher()
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +472,7 @@ func (k *Key) DecryptAppend(dst []byte, usage uint32, ct []byte) ([]byte, error)
 			return nil, ErrIntegrity
 		}
 	}
-	b, err := aes.NewCipher(u.ke)
+	b, err := u.cipher()
 	if err != nil {
 		return nil, err
 	}
