@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/etype"
@@ -86,7 +87,26 @@ func (sc *SecurityContext) Wrap(msg []byte, conf bool) ([]byte, error) {
 		return nil, err
 	}
 	defer sc.obj.Leave()
-	return sc.wrap(msg, conf)
+	return sc.wrap(nil, msg, conf)
+}
+
+// WrapAppend is Wrap appending the token to dst: it returns dst extended
+// by the token. The token is made in dst's array when its spare
+// capacity holds it, which len(msg)+72 bytes do for every enctype of
+// RFC 4121; a caller that reuses one buffer, as in
+//
+//	buf, err = sc.WrapAppend(buf[:0], msg, true)
+//
+// saves allocating a token per call. msg may lie anywhere, in dst's
+// spare capacity too (the token then goes to a new array). On error
+// WrapAppend returns dst as it was given. Sequence numbers, concurrency
+// and errors are those of Wrap.
+func (sc *SecurityContext) WrapAppend(dst, msg []byte, conf bool) ([]byte, error) {
+	if err := sc.enterMessage(); err != nil {
+		return dst, err
+	}
+	defer sc.obj.Leave()
+	return sc.wrap(dst, msg, conf)
 }
 
 // Unwrap checks a Wrap token from the peer and returns the message it
@@ -107,7 +127,29 @@ func (sc *SecurityContext) Unwrap(tok []byte) (msg []byte, conf bool, err error)
 		return nil, false, err
 	}
 	defer sc.obj.Leave()
-	return sc.unwrap(tok)
+	return sc.unwrap(nil, tok)
+}
+
+// UnwrapAppend is Unwrap appending the message to dst: it returns dst
+// extended by the message, or dst as it was given when no message comes
+// back (every error but the sequence errors that come with the message,
+// as in Unwrap). The message is decrypted in dst's array when its spare
+// capacity holds len(tok) bytes, so that a caller that reuses one
+// buffer, as in
+//
+//	buf, conf, err = sc.UnwrapAppend(buf[:0], tok)
+//
+// allocates nothing per call for unrotated tokens. Beyond the message,
+// dst's spare capacity may be written (with the token's header copy,
+// or with zeros when the token fails its checks). tok may lie anywhere,
+// in dst's spare capacity too (the message then goes to a new array).
+// Errors and the checks of sequence and replay are those of Unwrap.
+func (sc *SecurityContext) UnwrapAppend(dst, tok []byte) (msg []byte, conf bool, err error) {
+	if err := sc.enterMessage(); err != nil {
+		return dst, false, err
+	}
+	defer sc.obj.Leave()
+	return sc.unwrap(dst, tok)
 }
 
 // MIC returns an RFC 4121 MIC token (section 4.2.6.1) over msg, for the
@@ -278,24 +320,40 @@ func (sc *SecurityContext) verifyMIC(msg, tok []byte) error {
 	return seqErr(sc.seq.check(seq), seq)
 }
 
-// wrap makes a Wrap token without the lifecycle guard. The token is sent
-// unrotated (RRC 0) and, when sealed, without filler (EC 0): AES in CTS
-// mode needs no padding.
-func (sc *SecurityContext) wrap(msg []byte, conf bool) ([]byte, error) {
+// wrap appends a Wrap token to dst without the lifecycle guard. The
+// token is sent unrotated (RRC 0) and, when sealed, without filler (EC
+// 0): AES in CTS mode needs no padding. On error it returns dst.
+func (sc *SecurityContext) wrap(dst, msg []byte, conf bool) ([]byte, error) {
 	if !sc.cfx() {
-		return sc.wrapV1(msg, conf)
+		tok, err := sc.wrapV1(msg, conf)
+		switch {
+		case err != nil:
+			return dst, err
+		case dst == nil:
+			return tok, nil
+		case overlap(dst[len(dst):cap(dst)], msg):
+			dst = dst[:len(dst):len(dst)] // append to a new array
+		}
+		return append(dst, tok...), nil
 	}
 	et, err := sc.cfxEtype()
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	seal, _ := sc.usages(false)
+	start := len(dst)
 	n := cfxHeaderLen + len(msg) + cfxHeaderLen + sc.ck.Overhead()
-	out := make([]byte, cfxHeaderLen, n)
-	hdr := out[:cfxHeaderLen]
+	out := dst
+	if cap(out)-start < n || overlap(out[start:cap(out)], msg) {
+		out = make([]byte, start, start+n)
+		copy(out, dst)
+	}
+	out = out[:start+cfxHeaderLen]
+	hdr := out[start:]
 	binary.BigEndian.PutUint16(hdr[0:2], tokWrap)
 	hdr[2] = sc.sendFlags()
 	hdr[3] = 0xff
+	binary.BigEndian.PutUint32(hdr[4:8], 0) // EC and RRC
 	binary.BigEndian.PutUint64(hdr[8:16], sc.seq.nextSend())
 
 	if conf {
@@ -304,7 +362,7 @@ func (sc *SecurityContext) wrap(msg []byte, conf bool) ([]byte, error) {
 		hdr[2] |= flagSealed
 		out, err = sc.ck.Encrypt(out, seal, msg, hdr)
 		if err != nil {
-			return nil, gssErr(errortables.GSSFailure, nil, "encrypting the message", err)
+			return dst, gssErr(errortables.GSSFailure, nil, "encrypting the message", err)
 		}
 		return out, nil
 	}
@@ -312,88 +370,113 @@ func (sc *SecurityContext) wrap(msg []byte, conf bool) ([]byte, error) {
 	// Integrity only: the checksum covers the message and the header with
 	// EC and RRC zero; EC then says how long the checksum is.
 	out = append(out, msg...)
-	out, err = sc.ck.Checksum(out, seal, msg, hdr)
+	out, err = sc.ck.Checksum(out, seal, msg, out[start:start+cfxHeaderLen])
 	if err != nil {
-		return nil, gssErr(errortables.GSSFailure, nil, "computing the checksum", err)
+		return dst, gssErr(errortables.GSSFailure, nil, "computing the checksum", err)
 	}
-	binary.BigEndian.PutUint16(out[4:6], uint16(et.GetHMACBitLength()/8))
+	binary.BigEndian.PutUint16(out[start+4:start+6], uint16(et.GetHMACBitLength()/8))
 	return out, nil
 }
 
-// unwrap checks a Wrap token without the lifecycle guard.
-func (sc *SecurityContext) unwrap(tok []byte) ([]byte, bool, error) {
+// overlap reports whether a and b share memory.
+func overlap(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
+}
+
+// unwrap checks a Wrap token without the lifecycle guard and appends its
+// message to dst; it returns dst when no message comes back.
+func (sc *SecurityContext) unwrap(dst, tok []byte) ([]byte, bool, error) {
 	if !sc.cfx() {
-		return sc.unwrapV1(tok)
+		msg, conf, err := sc.unwrapV1(tok)
+		if dst == nil {
+			return msg, conf, err
+		}
+		if overlap(dst[len(dst):cap(dst)], tok) {
+			dst = dst[:len(dst):len(dst)] // append to a new array
+		}
+		return append(dst, msg...), conf, err
 	}
 	et, err := sc.cfxEtype()
 	if err != nil {
-		return nil, false, err
+		return dst, false, err
 	}
 	if len(tok) < cfxHeaderLen {
-		return nil, false, defective(errTokTrunc, "Wrap token shorter than its header")
+		return dst, false, defective(errTokTrunc, "Wrap token shorter than its header")
 	}
 	if id := binary.BigEndian.Uint16(tok[0:2]); id != tokWrap {
-		return nil, false, defective(errWrongTokID,
+		return dst, false, defective(errWrongTokID,
 			fmt.Sprintf("token ID %#04x is not a Wrap token", id))
 	}
 	if tok[3] != 0xff {
-		return nil, false, defective(errBadTokHeader, "Wrap token filler is not 0xff")
+		return dst, false, defective(errBadTokHeader, "Wrap token filler is not 0xff")
 	}
 	if err := sc.checkFlags(tok[2]); err != nil {
-		return nil, false, err
+		return dst, false, err
 	}
 	ec := int(binary.BigEndian.Uint16(tok[4:6]))
 	rrc := int(binary.BigEndian.Uint16(tok[6:8]))
+	seq := binary.BigEndian.Uint64(tok[8:16])
 	hdr := tok[:cfxHeaderLen]
 	body := unrotate(tok[cfxHeaderLen:], rrc)
 	seal, _ := sc.usages(true)
 
-	var msg []byte
+	var out []byte
 	conf := tok[2]&flagSealed != 0
 	if conf {
-		msg, err = sc.openSealed(et, hdr, body, ec, seal)
+		out, err = sc.openSealed(dst, et, hdr, body, ec, seal)
 	} else {
-		msg, err = sc.openSigned(et, hdr, body, ec, seal)
+		out, err = sc.openSigned(dst, et, hdr, body, ec, seal)
 	}
 	if err != nil {
-		return nil, false, err
+		return dst, false, err
 	}
-	seq := binary.BigEndian.Uint64(tok[8:16])
+	// tok may have been overwritten by the message from here on, when
+	// it lay in dst's spare capacity.
 	st := sc.seq.check(seq)
 	if st == errortables.GSSDuplicateToken {
-		return nil, conf, seqErr(st, seq)
+		return dst, conf, seqErr(st, seq)
 	}
-	return msg, conf, seqErr(st, seq)
+	return out, conf, seqErr(st, seq)
 }
 
-// openSealed decrypts the body of a sealed Wrap token and checks the
-// header copy inside it (RFC 4121 section 4.2.4). Like MIT it compares
-// every field but RRC.
-func (sc *SecurityContext) openSealed(et etype.EType, hdr, body []byte, ec int,
+// openSealed decrypts the body of a sealed Wrap token, checks the header
+// copy inside it (RFC 4121 section 4.2.4) and appends the message to
+// dst. Like MIT it compares every field but RRC.
+func (sc *SecurityContext) openSealed(dst []byte, et etype.EType, hdr, body []byte, ec int,
 	usage uint32) ([]byte, error) {
 	least := et.GetConfounderByteSize() + ec + cfxHeaderLen + et.GetHMACBitLength()/8
 	if len(body) < least {
 		return nil, defective(errTokTrunc, fmt.Sprintf(
 			"sealed Wrap token body of %d bytes, at least %d needed", len(body), least))
 	}
-	plain, err := sc.ck.Decrypt(usage, body)
+	start := len(dst)
+	out, err := sc.ck.DecryptAppend(dst, usage, body)
 	if err != nil {
 		return nil, badSig(nil, "Wrap token does not decrypt with the context key")
 	}
+	plain := out[start:]
 	if len(plain) < ec+cfxHeaderLen {
+		clear(plain)
 		return nil, defective(errBadLength, "decrypted Wrap token too short")
 	}
 	cp := plain[len(plain)-cfxHeaderLen:]
 	if !equalBytes(cp[0:6], hdr[0:6]) || !equalBytes(cp[8:16], hdr[8:16]) {
+		clear(plain)
 		return nil, defective(errBadTokHeader,
 			"encrypted header copy differs from the Wrap token header")
 	}
-	return plain[:len(plain)-cfxHeaderLen-ec], nil
+	return out[:len(out)-cfxHeaderLen-ec], nil
 }
 
 // openSigned checks the checksum of an integrity-only Wrap token, whose
-// EC is the checksum length (RFC 4121 section 4.2.4).
-func (sc *SecurityContext) openSigned(et etype.EType, hdr, body []byte, ec int,
+// EC is the checksum length (RFC 4121 section 4.2.4), and appends the
+// message to dst.
+func (sc *SecurityContext) openSigned(dst []byte, et etype.EType, hdr, body []byte, ec int,
 	usage uint32) ([]byte, error) {
 	n := et.GetHMACBitLength() / 8
 	if ec != n {
@@ -414,7 +497,10 @@ func (sc *SecurityContext) openSigned(et etype.EType, hdr, body []byte, ec int,
 	if !ok {
 		return nil, badSig(nil, "Wrap token checksum does not match")
 	}
-	return append([]byte(nil), msg...), nil
+	if overlap(dst[len(dst):cap(dst)], msg) {
+		dst = dst[:len(dst):len(dst)] // append to a new array
+	}
+	return append(dst, msg...), nil
 }
 
 // unrotate undoes the right rotation by rrc bytes of a Wrap token's body

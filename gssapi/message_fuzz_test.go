@@ -30,18 +30,37 @@ func fuzzContexts(tb testing.TB) (ini, acc *SecurityContext) {
 }
 
 // FuzzUnwrap feeds arbitrary Wrap tokens to an acceptor: each must be
-// refused with an error or give a message, never panic.
+// refused with an error or give a message, never panic. A second
+// acceptor takes the same tokens through UnwrapAppend, after a prefix,
+// and must come to the same result.
 func FuzzUnwrap(f *testing.F) {
 	ini, acc := fuzzContexts(f)
-	for _, conf := range []bool{false, true} {
-		tok, err := ini.Wrap([]byte("seed message"), conf)
-		if err != nil {
-			f.Fatal(err)
+	_, acc2 := fuzzContexts(f)
+	long := bytes.Repeat([]byte("a longer seed message "), 100)
+	for _, m := range [][]byte{[]byte("seed message"), long, long} {
+		for _, conf := range []bool{false, true} {
+			tok, err := ini.Wrap(m, conf)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(tok)
 		}
-		f.Add(tok)
 	}
+	var buf []byte
 	f.Fuzz(func(t *testing.T, tok []byte) {
 		msg, conf, err := acc.Unwrap(tok)
+		buf = append(buf[:0], "prefix"...)
+		got, conf2, err2 := acc2.UnwrapAppend(buf, tok)
+		if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() {
+			t.Fatalf("Unwrap: %v, UnwrapAppend: %v", err, err2)
+		}
+		if string(got) != "prefix"+string(msg) || conf2 != conf {
+			t.Fatalf("UnwrapAppend gave %d bytes, conf %v; Unwrap %d bytes, conf %v",
+				len(got), conf2, len(msg), conf)
+		}
+		if len(got) >= len(buf) {
+			buf = got
+		}
 		if err != nil {
 			if msg != nil && !IsSequenceError(err) {
 				t.Fatalf("message returned with error %v", err)

@@ -177,6 +177,15 @@ func TestUnwrapRefusesBadTokens(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, msg)
 			assert.Equal(t, c.major, majorOf(t, err).RoutineError(), "%v", err)
+
+			// UnwrapAppend refuses it alike, leaves dst as it was and
+			// no plaintext in its spare capacity.
+			dst := append(make([]byte, 0, 256), "prefix"...)
+			got, _, err := acc.UnwrapAppend(dst, c.tok())
+			require.Error(t, err)
+			assert.Equal(t, "prefix", string(got))
+			assert.Equal(t, c.major, majorOf(t, err).RoutineError(), "%v", err)
+			assert.NotContains(t, string(dst[:cap(dst)]), "a message of some length")
 		})
 	}
 

@@ -202,6 +202,63 @@ func TestGSSSampleMITServer(t *testing.T) {
 	}
 }
 
+// longSampleMessage writes a text message of n bytes to a file for the
+// sample clients' -f and returns its path and text.
+func longSampleMessage(t *testing.T, n int) (string, string) {
+	t.Helper()
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "line %d of a long message; ", i)
+	}
+	msg := b.String()[:n]
+	path := filepath.Join(t.TempDir(), "message")
+	require.NoError(t, os.WriteFile(path, []byte(msg), 0o600))
+	return path, msg
+}
+
+// Long messages, sent several times so that the context's keys are
+// reused, take the paths that hash as they encrypt and decrypt (with an
+// aes256-cts-hmac-sha1-96 session key), both ways with MIT: MIT's
+// gss-client wraps, our gss-server unwraps; our gss-client wraps, MIT's
+// gss-server unwraps; each side checks the other's MICs over them.
+func TestGSSSampleLongMessagesWithMIT(t *testing.T) {
+	r := testRealm(t)
+	cc := mitKinit(t, r)
+	for _, n := range []int{4099, 70001} {
+		for _, sealed := range []bool{true, false} {
+			var mode []string
+			if !sealed {
+				mode = []string{"-nx"}
+			}
+			path, msg := longSampleMessage(t, n)
+			t.Run(fmt.Sprintf("MIT client, %d bytes, sealed %v", n, sealed), func(t *testing.T) {
+				port, out, errOut := startSampleServer(t, r.Keytab, "HTTP@localhost")
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				args := append([]string{"-port", port, "-f", "-mcount", "3"}, mode...)
+				args = append(args, "127.0.0.1", "HTTP@localhost", path)
+				cmd := r.Command(ctx, "gss-client", args...)
+				cmd.Env = append(cmd.Env, "KRB5CCNAME=FILE:"+cc)
+				b, err := cmd.CombinedOutput()
+				require.NoError(t, err, "gss-client: %s\nour server: %s", b, errOut)
+				assert.Equal(t, 3, strings.Count(string(b), "Signature verified."))
+				assert.Equal(t, 3, strings.Count(out.String(), msg))
+			})
+			t.Run(fmt.Sprintf("MIT server, %d bytes, sealed %v", n, sealed), func(t *testing.T) {
+				port, wait := mitSampleServer(t, r, r.Keytab, "HTTP@localhost")
+				args := append([]string{"gss-client", "-c", cc, "-port", port, "-f",
+					"-mcount", "3"}, mode...)
+				args = append(args, "127.0.0.1", "HTTP@localhost", path)
+				code, out, stderr := runCmd(t, r, "", args...)
+				log := wait()
+				require.Equal(t, 0, code, "stderr: %s\nMIT log: %.2000s", stderr, log)
+				assert.Equal(t, 3, strings.Count(out, "Signature verified."))
+				assert.Equal(t, 3, strings.Count(log, msg))
+			})
+		}
+	}
+}
+
 // TestGSSSampleOurselves runs our gss-client against our gss-server.
 func TestGSSSampleOurselves(t *testing.T) {
 	r := testRealm(t)

@@ -5,10 +5,15 @@ import "encoding/binary"
 // AES in CBC mode over long messages. The standard library's CBC calls
 // the cipher once per block. On amd64 with AES-NI, aesdec_amd64.s
 // decrypts eight independent blocks side by side (CBC decryption has no
-// chain) and encrypts the chain with the block kept in a register. Both
-// need the round keys, which the standard library keeps to itself, so
-// the key schedule, with the equivalent inverse cipher's keys (FIPS-197
-// section 5.3.5) for decryption, is made here.
+// chain) with the chaining XOR done in registers, and encrypts the
+// chain with the block kept in a register; with the SHA extensions too,
+// encryptCBCSHA1 runs SHA-1 over the plaintext in the same loop, its
+// rounds filling the time each block's AES rounds leave the processor
+// waiting, so that RFC 3962's HMAC over the plaintext costs next to
+// nothing on top of the encryption. All three need the round keys,
+// which the standard library keeps to itself, so the key schedule, with
+// the equivalent inverse cipher's keys (FIPS-197 section 5.3.5) for
+// decryption, is made here.
 
 // sbox is the AES S-box (FIPS-197 section 5.1.1), computed at start-up:
 // the multiplicative inverse in GF(2^8) followed by the affine map.

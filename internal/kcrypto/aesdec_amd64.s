@@ -1,15 +1,19 @@
 #include "textflag.h"
 
-// func decryptBlocks(dk *byte, nr int, dst, src *byte, n int)
+// func decryptCBC(dk *byte, nr int, dst, src *byte, n int, iv *byte)
 //
-// AX round keys, CX rounds, DI dst, SI src, DX bytes left.
-// X0-X7 hold eight blocks, X8 the round key of the round.
-TEXT ·decryptBlocks(SB), NOSPLIT, $0-40
-	MOVQ dk+0(FP), AX
-	MOVQ nr+8(FP), CX
-	MOVQ dst+16(FP), DI
-	MOVQ src+24(FP), SI
-	MOVQ n+32(FP), DX
+// AX round keys, CX rounds, DI dst, SI src, DX bytes left, X9 the
+// ciphertext block before the next one (the IV at first). X0-X7 hold
+// eight blocks, X8 the round key of the round. Each group's ciphertext
+// is read before its plaintext is stored, so dst may equal src.
+TEXT ·decryptCBC(SB), NOSPLIT, $0-48
+	MOVQ  dk+0(FP), AX
+	MOVQ  nr+8(FP), CX
+	MOVQ  dst+16(FP), DI
+	MOVQ  src+24(FP), SI
+	MOVQ  n+32(FP), DX
+	MOVQ  iv+40(FP), R10
+	MOVOU (R10), X9
 
 eight:
 	CMPQ DX, $128
@@ -59,6 +63,22 @@ eightRound:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
+	PXOR       X9, X0
+	MOVOU      0(SI), X8
+	PXOR       X8, X1
+	MOVOU      16(SI), X8
+	PXOR       X8, X2
+	MOVOU      32(SI), X8
+	PXOR       X8, X3
+	MOVOU      48(SI), X8
+	PXOR       X8, X4
+	MOVOU      64(SI), X8
+	PXOR       X8, X5
+	MOVOU      80(SI), X8
+	PXOR       X8, X6
+	MOVOU      96(SI), X8
+	PXOR       X8, X7
+	MOVOU      112(SI), X9
 	MOVOU      X0, 0(DI)
 	MOVOU      X1, 16(DI)
 	MOVOU      X2, 32(DI)
@@ -77,6 +97,7 @@ one:
 	JB    done
 	MOVOU (AX), X8
 	MOVOU (SI), X0
+	MOVOU X0, X10
 	PXOR  X8, X0
 	MOVQ  AX, R8
 	MOVQ  CX, R9
@@ -92,6 +113,8 @@ oneRound:
 	ADDQ       $16, R8
 	MOVOU      (R8), X8
 	AESDECLAST X8, X0
+	PXOR       X9, X0
+	MOVOU      X10, X9
 	MOVOU      X0, (DI)
 	ADDQ       $16, SI
 	ADDQ       $16, DI
@@ -101,16 +124,18 @@ oneRound:
 done:
 	RET
 
-// func encryptCBC(ek *byte, nr int, buf *byte, n int)
+// func encryptCBC(ek *byte, nr int, buf *byte, n int, iv *byte)
 //
 // AX round keys, CX rounds, DI buf, DX bytes left; X0 the chain (the
-// last ciphertext block, zero at first), X8 the round key of the round.
-TEXT ·encryptCBC(SB), NOSPLIT, $0-32
-	MOVQ ek+0(FP), AX
-	MOVQ nr+8(FP), CX
-	MOVQ buf+16(FP), DI
-	MOVQ n+24(FP), DX
-	PXOR X0, X0
+// last ciphertext block, the IV at first), X8 the round key of the
+// round.
+TEXT ·encryptCBC(SB), NOSPLIT, $0-40
+	MOVQ  ek+0(FP), AX
+	MOVQ  nr+8(FP), CX
+	MOVQ  buf+16(FP), DI
+	MOVQ  n+24(FP), DX
+	MOVQ  iv+32(FP), R10
+	MOVOU (R10), X0
 
 block:
 	CMPQ  DX, $16
@@ -139,4 +164,22 @@ round:
 	JMP        block
 
 finished:
+	RET
+
+// func hasSHAExtensions() bool
+TEXT ·hasSHAExtensions(SB), NOSPLIT, $0-1
+	MOVL $0, AX
+	CPUID
+	CMPL AX, $7
+	JB   noSHA
+	MOVL $7, AX
+	MOVL $0, CX
+	CPUID
+	SHRL $29, BX
+	ANDL $1, BX
+	MOVB BX, ret+0(FP)
+	RET
+
+noSHA:
+	MOVB $0, ret+0(FP)
 	RET

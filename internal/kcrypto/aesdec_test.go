@@ -1,9 +1,13 @@
 package kcrypto
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding"
+	"encoding/binary"
 	"fmt"
 	"testing"
 
@@ -25,9 +29,10 @@ func TestKeySchedule(t *testing.T) {
 	assert.Equal(t, "2b7e151628aed2a6abf7158809cf4f3c", fmt.Sprintf("%x", dk[160:]))
 }
 
-// decryptBlocks agrees with crypto/aes for every key size and for block
-// counts around the eight-block stride.
-func TestDecryptBlocks(t *testing.T) {
+// decryptCBC agrees with crypto/cipher's CBC for every key size, for
+// block counts around the eight-block stride, from a random IV, apart
+// and in place.
+func TestDecryptCBC(t *testing.T) {
 	if !haveAESDec {
 		t.Skip("no AES-NI decryption on this machine")
 	}
@@ -38,18 +43,21 @@ func TestDecryptBlocks(t *testing.T) {
 		require.NoError(t, err)
 		dk, nr := decryptionKeys(key)
 		for blocks := 0; blocks <= 35; blocks++ {
+			iv := make([]byte, 16)
+			rand.Read(iv)
 			src := make([]byte, 16*blocks)
 			rand.Read(src)
 			want := make([]byte, len(src))
-			for i := 0; i < len(src); i += 16 {
-				b.Decrypt(want[i:], src[i:i+16])
-			}
+			cipher.NewCBCDecrypter(b, iv).CryptBlocks(want, src)
 			got := make([]byte, len(src)+1)
+			inPlace := bytes.Clone(src)
 			if blocks > 0 {
-				decryptBlocks(&dk[0], nr, &got[0], &src[0], len(src))
+				decryptCBC(&dk[0], nr, &got[0], &src[0], len(src), &iv[0])
+				decryptCBC(&dk[0], nr, &inPlace[0], &inPlace[0], len(src), &iv[0])
 			}
 			assert.Equal(t, want, got[:len(src)], "key %d, %d blocks", size, blocks)
 			assert.Zero(t, got[len(src)], "wrote past the end")
+			assert.Equal(t, want, inPlace, "key %d, %d blocks in place", size, blocks)
 		}
 	}
 }
@@ -70,9 +78,95 @@ func TestEncryptCBC(t *testing.T) {
 			rand.Read(buf[:16*blocks])
 			want := make([]byte, 16*blocks)
 			cipher.NewCBCEncrypter(b, zeroIV[:]).CryptBlocks(want, buf[:16*blocks])
-			encryptCBC(&ek[0], nr, &buf[0], 16*blocks)
+			encryptCBC(&ek[0], nr, &buf[0], 16*blocks, &zeroIV[0])
 			assert.Equal(t, want, buf[:16*blocks], "key %d, %d blocks", size, blocks)
 			assert.Zero(t, buf[16*blocks], "wrote past the end")
+		}
+	}
+}
+
+// encryptCBCSHA1 encrypts as crypto/cipher's CBC does and leaves the
+// SHA-1 state crypto/sha1 reaches over the same plaintext, for every key
+// size, from a random IV, for lengths of one to twenty SHA-1 blocks.
+func TestEncryptCBCSHA1(t *testing.T) {
+	if !haveStitched {
+		t.Skip("no AES-NI or SHA extensions on this machine")
+	}
+	for _, size := range []int{16, 24, 32} {
+		key := make([]byte, size)
+		rand.Read(key)
+		b, err := aes.NewCipher(key)
+		require.NoError(t, err)
+		ek, nr := encryptionKeys(key)
+		for blocks := 1; blocks <= 20; blocks++ {
+			n := 64 * blocks
+			iv := make([]byte, 16)
+			rand.Read(iv)
+			buf := make([]byte, n+1)
+			rand.Read(buf[:n])
+			want := make([]byte, n)
+			cipher.NewCBCEncrypter(b, iv).CryptBlocks(want, buf[:n])
+			ref := sha1.New()
+			ref.Write(buf[:n])
+			st, err := ref.(encoding.BinaryMarshaler).MarshalBinary()
+			require.NoError(t, err)
+
+			h := [5]uint32{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}
+			buf[n] = 0
+			encryptCBCSHA1(&ek[0], nr, &buf[0], n, &iv[0], &h)
+			assert.Equal(t, want, buf[:n], "key %d, %d blocks", size, blocks)
+			assert.Zero(t, buf[n], "wrote past the end")
+			for i, w := range h {
+				assert.Equal(t, binary.BigEndian.Uint32(st[4+4*i:]), w,
+					"key %d, %d blocks, word %d", size, blocks, i)
+			}
+		}
+	}
+}
+
+// decryptCBCSHA1 decrypts as crypto/cipher's CBC does and leaves the
+// SHA-1 state crypto/sha1 reaches over the plaintext, and sha1Blocks
+// the state over its input, for every key size, from a random IV, for
+// lengths of zero to twenty SHA-1 blocks.
+func TestDecryptCBCSHA1(t *testing.T) {
+	if !haveStitched {
+		t.Skip("no AES-NI or SHA extensions on this machine")
+	}
+	sha1IV := [5]uint32{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}
+	for _, size := range []int{16, 24, 32} {
+		key := make([]byte, size)
+		rand.Read(key)
+		b, err := aes.NewCipher(key)
+		require.NoError(t, err)
+		dk, nr := decryptionKeys(key)
+		for blocks := 0; blocks <= 20; blocks++ {
+			n := 64 * blocks
+			iv := make([]byte, 16)
+			rand.Read(iv)
+			src := make([]byte, n+1)
+			rand.Read(src)
+			want := make([]byte, n)
+			cipher.NewCBCDecrypter(b, iv).CryptBlocks(want, src[:n])
+			ref := sha1.New()
+			ref.Write(want)
+			st, err := ref.(encoding.BinaryMarshaler).MarshalBinary()
+			require.NoError(t, err)
+
+			dst := make([]byte, n+1)
+			h := sha1IV
+			decryptCBCSHA1(&dk[0], nr, &dst[0], &src[0], n, &iv[0], &h)
+			assert.Equal(t, want, dst[:n], "key %d, %d blocks", size, blocks)
+			assert.Zero(t, dst[n], "wrote past the end")
+			h2 := sha1IV
+			sha1Blocks(&h2, &src[0], 0) // nothing to hash: h2 unchanged
+			if n > 0 {
+				sha1Blocks(&h2, &want[0], n)
+			}
+			for i := range h {
+				w := binary.BigEndian.Uint32(st[4+4*i:])
+				assert.Equal(t, w, h[i], "key %d, %d blocks, word %d", size, blocks, i)
+				assert.Equal(t, w, h2[i], "sha1Blocks, %d blocks, word %d", blocks, i)
+			}
 		}
 	}
 }

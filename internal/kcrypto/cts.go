@@ -35,7 +35,11 @@ func xorBlock(dst, src []byte) {
 //
 // With ek (the round keys of nr rounds, from encryptionKeys) and AES-NI,
 // the chain runs in encryptCBC with the block kept in a register.
-func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
+//
+// The first done bytes of buf (a multiple of the block, short of its
+// last two blocks) are already CBC-encrypted: the chain goes on from
+// there.
+func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte, done int) {
 	const bs = aes.BlockSize
 	n := len(buf)
 	if n == bs {
@@ -49,14 +53,20 @@ func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
 		m = bs
 	}
 	full := n - m
+	iv := zeroIV[:]
+	if done > 0 {
+		iv = buf[done-bs : done]
+	}
 	if ek != nil && haveAESDec {
-		encryptCBC(&ek[0], nr, &buf[0], full)
+		if done < full {
+			encryptCBC(&ek[0], nr, &buf[done], full-done, &iv[0])
+		}
 	} else {
-		b.Encrypt(buf[:bs], buf[:bs])
-		for i := bs; i < full; i += bs {
+		for i := done; i < full; i += bs {
 			blk := buf[i : i+bs]
-			xorBlock(blk, buf[i-bs:i])
+			xorBlock(blk, iv)
 			b.Encrypt(blk, blk)
+			iv = blk
 		}
 	}
 	// The last block, padded, chains from the block before it.
@@ -72,22 +82,32 @@ func ctsEncrypt(b cipher.Block, ek []byte, nr int, buf []byte) {
 }
 
 // ctsDecrypt undoes ctsEncrypt, writing the plaintext of src to dst,
-// which has src's length and does not overlap it.
+// which has src's length and does not overlap it. iv is the cipher state
+// before src's first block, nil for the zero IV of a whole message:
+// with a message's first ciphertext block as iv, ctsDecrypt of the rest
+// of the message, when the rest is longer than one block, gives the rest
+// of its plaintext.
 //
 // Unlike encryption, CBC decryption has no chain: every block is the
 // decryption of its ciphertext xor the ciphertext before it. The blocks
 // are decrypted independently and the XOR is done in one pass.
 //
 // With dk (the decryption round keys of nr rounds, from decryptionKeys)
-// and AES-NI, the blocks go through decryptBlocks eight at a time.
-func ctsDecrypt(b cipher.Block, dk []byte, nr int, dst, src []byte) error {
+// and AES-NI, the blocks go through decryptCBC eight at a time, which
+// does the XOR as it goes.
+func ctsDecrypt(b cipher.Block, dk []byte, nr int, iv *[aes.BlockSize]byte,
+	dst, src []byte) error {
 	const bs = aes.BlockSize
 	n := len(src)
 	if n < bs || len(dst) != n {
 		return errShortCiphertext
 	}
+	if iv == nil {
+		iv = &zeroIV
+	}
 	if n == bs {
 		b.Decrypt(dst, src)
+		xorBlock(dst, iv[:])
 		return nil
 	}
 	m := n % bs
@@ -103,15 +123,24 @@ func ctsDecrypt(b cipher.Block, dk []byte, nr int, dst, src []byte) error {
 	copy(enm1[m:], d[m:])
 	// P_n is the first m bytes of d xor E_{n-1}.
 	subtle.XORBytes(dst[full:], d[:m], enm1[:m])
-	// Blocks 1 to n-1, with E_{n-1} in its place before the swap.
-	if n := full - bs; n > 0 && dk != nil && haveAESDec {
-		decryptBlocks(&dk[0], nr, &dst[0], &src[0], n)
-	} else {
-		for i := 0; i < full-bs; i += bs {
-			b.Decrypt(dst[i:i+bs], src[i:i+bs])
+	// Blocks 1 to n-2, then n-1 from E_{n-1}, chained from the
+	// ciphertext before it.
+	if k := full - bs; k > 0 {
+		if dk != nil && haveAESDec {
+			decryptCBC(&dk[0], nr, &dst[0], &src[0], k, &iv[0])
+		} else {
+			for i := 0; i < k; i += bs {
+				b.Decrypt(dst[i:i+bs], src[i:i+bs])
+			}
+			xorBlock(dst[:bs], iv[:])
+			subtle.XORBytes(dst[bs:k], dst[bs:k], src[:k-bs])
 		}
 	}
+	prev := iv[:]
+	if full > bs {
+		prev = src[full-2*bs : full-bs]
+	}
 	b.Decrypt(dst[full-bs:full], enm1[:])
-	subtle.XORBytes(dst[bs:full], dst[bs:full], src[:full-bs])
+	xorBlock(dst[full-bs:full], prev)
 	return nil
 }

@@ -11,7 +11,9 @@
 // the processor's AES and SHA instructions where it has them. gokrb5
 // derives every key afresh for each message, n-folding the usage
 // constant bit by bit; here the n-folded constants are computed once per
-// usage and the derived keys once per Key and usage.
+// usage and the derived keys once per Key and usage. On amd64, long
+// messages go through AES-NI code of ours (aesdec.go), which for the
+// SHA-1 enctypes also hashes the plaintext as it encrypts it.
 //
 // Other enctypes (des3-cbc-sha1-kd, rc4-hmac) are handed to gokrb5's
 // implementation through the same Key methods.
@@ -19,7 +21,7 @@
 // A Key holds its base key, derived keys and AES round keys in memory of
 // its own, which Wipe overwrites. The AES and HMAC states made from them
 // are the standard library's, which offers no way to wipe them: those of
-// one call become garbage when it returns, and the HMAC states with
-// their pads hashed, which a Key keeps for the usages it uses more than
-// once, when Wipe drops them.
+// one call become garbage when it returns, and the AES ciphers and the
+// HMAC states with their pads hashed, which a Key keeps for the usages
+// it uses more than once, when Wipe drops them.
 package kcrypto

@@ -72,23 +72,58 @@ func TestCTSVectors(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			buf := unhex(t, tc.plain)
-			ctsEncrypt(b, nil, 0, buf)
+			ctsEncrypt(b, nil, 0, buf, 0)
 			assert.Equal(t, tc.cipher, hex.EncodeToString(buf))
 			ek, enr := encryptionKeys(key)
 			again := unhex(t, tc.plain)
-			ctsEncrypt(b, ek, enr, again)
+			ctsEncrypt(b, ek, enr, again, 0)
 			assert.Equal(t, buf, again)
 			out := make([]byte, len(buf))
-			require.NoError(t, ctsDecrypt(b, nil, 0, out, buf))
+			require.NoError(t, ctsDecrypt(b, nil, 0, nil, out, buf))
 			dk, nr := decryptionKeys(key)
 			bulk := make([]byte, len(buf))
-			require.NoError(t, ctsDecrypt(b, dk, nr, bulk, buf))
+			require.NoError(t, ctsDecrypt(b, dk, nr, nil, bulk, buf))
 			assert.Equal(t, out, bulk)
 			assert.Equal(t, tc.plain, hex.EncodeToString(out))
 		})
 	}
-	assert.ErrorIs(t, ctsDecrypt(b, nil, 0, make([]byte, 15), make([]byte, 15)),
+	assert.ErrorIs(t, ctsDecrypt(b, nil, 0, nil, make([]byte, 15), make([]byte, 15)),
 		errShortCiphertext)
+}
+
+// Decrypting a message from its second block on, chained from the first
+// block's ciphertext, gives the rest of the plaintext, for every length
+// around the block and eight-block strides, with and without the
+// AES-NI code; so does decrypting all of it.
+func TestCTSDecryptFromSecondBlock(t *testing.T) {
+	for _, size := range []int{16, 32} {
+		key := make([]byte, size)
+		rand.Read(key)
+		b, err := aes.NewCipher(key)
+		require.NoError(t, err)
+		ek, enr := encryptionKeys(key)
+		dk, nr := decryptionKeys(key)
+		for n := 16; n <= 400; n++ {
+			plain := make([]byte, n)
+			rand.Read(plain)
+			ct := append([]byte(nil), plain...)
+			ctsEncrypt(b, ek, enr, ct, 0)
+			for _, sched := range [][]byte{nil, dk} {
+				out := make([]byte, n+1)
+				require.NoError(t, ctsDecrypt(b, sched, nr, nil, out[:n], ct))
+				assert.Equal(t, plain, out[:n], "key %d, %d bytes", size, n)
+				assert.Zero(t, out[n], "wrote past the end")
+				if n <= 32 {
+					continue
+				}
+				rest := make([]byte, n-16+1)
+				require.NoError(t, ctsDecrypt(b, sched, nr, (*[16]byte)(ct[:16]),
+					rest[:n-16], ct[16:]))
+				assert.Equal(t, plain[16:], rest[:n-16], "key %d, %d bytes", size, n)
+				assert.Zero(t, rest[n-16], "wrote past the end")
+			}
+		}
+	}
 }
 
 // RFC 8009 appendix A: derived keys for usage 2, encryption with the
@@ -401,4 +436,128 @@ func TestPreparedHMAC(t *testing.T) {
 		}
 	}
 	assert.Nil(t, prepareHMAC(sha1.New, make([]byte, 65)), "a key longer than a block")
+}
+
+// DecryptAppend appends what Decrypt returns, in dst's array when it has
+// room, and a ciphertext or part lying in dst's spare capacity is read
+// whole before anything is written there.
+func TestDecryptAppend(t *testing.T) {
+	for _, et := range []int32{etypeID.AES128_CTS_HMAC_SHA1_96,
+		etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA256_128,
+		etypeID.AES256_CTS_HMAC_SHA384_192, etypeID.DES3_CBC_SHA1_KD, etypeID.RC4_HMAC} {
+		k, err := newFuzzKey(et)
+		require.NoError(t, err)
+		for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100, 511, 512, 4099} {
+			name := fmt.Sprintf("enctype %d, %d bytes", et, n)
+			plain := make([]byte, n)
+			rand.Read(plain)
+			ct, err := k.Encrypt(nil, 9, plain)
+			require.NoError(t, err, name)
+			// des3's plaintext comes back padded to its block.
+			want, err := k.Decrypt(9, ct)
+			require.NoError(t, err, name)
+			require.Equal(t, plain, want[:n], name)
+
+			roomy := make([]byte, 3, 3+len(ct))
+			copy(roomy, "abc")
+			got, err := k.DecryptAppend(roomy, 9, ct)
+			require.NoError(t, err, name)
+			assert.Equal(t, append([]byte("abc"), want...), got, name)
+			if n > 0 && k.p != nil {
+				assert.Same(t, &roomy[:1][0], &got[0], "%s: dst's array is used", name)
+			}
+			got, err = k.DecryptAppend([]byte("xy"), 9, ct)
+			require.NoError(t, err, name)
+			assert.Equal(t, append([]byte("xy"), want...), got, name)
+
+			// The ciphertext in dst's spare capacity, as with buf[:0].
+			buf := append([]byte(nil), ct...)
+			got, err = k.DecryptAppend(buf[:0], 9, buf)
+			require.NoError(t, err, name)
+			assert.Equal(t, want, got, name)
+			assert.Equal(t, ct, buf, "%s: the ciphertext is left alone", name)
+
+			// A message in dst's spare capacity, encrypted into it.
+			buf = append(make([]byte, 0, 2*len(ct)+n), plain...)
+			enc, err := k.Encrypt(buf[:0], 9, buf[:n], []byte("tail"))
+			require.NoError(t, err, name)
+			back, err := k.Decrypt(9, enc)
+			require.NoError(t, err, name)
+			assert.Equal(t, append(bytes.Clone(plain), "tail"...), back[:n+4], name)
+
+			// A tampered ciphertext fails and leaves no plaintext in dst.
+			bad := bytes.Clone(ct)
+			bad[len(bad)/2] ^= 1
+			spare := make([]byte, 0, len(ct))
+			got, err = k.DecryptAppend(spare, 9, bad)
+			assert.ErrorIs(t, err, ErrIntegrity, name)
+			assert.Nil(t, got, name)
+			assert.Equal(t, make([]byte, len(ct)), spare[:len(ct)], name)
+		}
+	}
+}
+
+// Encryption with a prepared HMAC, where the SHA-1 enctypes hash and
+// encrypt long messages in one pass, gives what the first use of a key
+// gives, whose HMAC is not prepared, for lengths around the SHA-1 block
+// and the bulk threshold.
+func TestEncryptPreparedAgrees(t *testing.T) {
+	conf := make([]byte, ConfounderLen)
+	rand.Read(conf)
+	for _, et := range []int32{etypeID.AES128_CTS_HMAC_SHA1_96,
+		etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES128_CTS_HMAC_SHA256_128,
+		etypeID.AES256_CTS_HMAC_SHA384_192} {
+		p, _ := profileOf(et)
+		base := make([]byte, p.keyLen)
+		rand.Read(base)
+		warm, err := NewKey(et, base)
+		require.NoError(t, err)
+		_, err = warm.Encrypt(nil, 5, nil)
+		require.NoError(t, err)
+		for n := 0; n <= 1300; n += 1 + n/40 {
+			plain := make([]byte, n)
+			rand.Read(plain)
+			fresh, err := NewKey(et, base)
+			require.NoError(t, err)
+			want, err := fresh.encryptWith(nil, 5, conf, plain, []byte("hdr"))
+			require.NoError(t, err)
+			got, err := warm.encryptWith(nil, 5, conf, plain, []byte("hdr"))
+			require.NoError(t, err)
+			require.Equal(t, want, got, "enctype %d, %d bytes", et, n)
+		}
+	}
+}
+
+// Decryption with a prepared HMAC, where the SHA-1 enctypes hash long
+// messages as they decrypt them, gives the plaintext and refuses a
+// ciphertext with any one bit changed, for lengths around the SHA-1
+// block and the bulk threshold.
+func TestDecryptPrepared(t *testing.T) {
+	for _, et := range []int32{etypeID.AES128_CTS_HMAC_SHA1_96,
+		etypeID.AES256_CTS_HMAC_SHA1_96, etypeID.AES256_CTS_HMAC_SHA384_192} {
+		p, _ := profileOf(et)
+		base := make([]byte, p.keyLen)
+		rand.Read(base)
+		warm, err := NewKey(et, base)
+		require.NoError(t, err)
+		_, err = warm.Encrypt(nil, 5, nil)
+		require.NoError(t, err)
+		for n := 400; n <= 1400; n += 1 + n/100 {
+			plain := make([]byte, n)
+			rand.Read(plain)
+			ct, err := warm.Encrypt(nil, 5, plain)
+			require.NoError(t, err)
+			got, err := warm.DecryptAppend([]byte("x"), 5, ct)
+			require.NoError(t, err, "enctype %d, %d bytes", et, n)
+			require.Equal(t, append([]byte("x"), plain...), got, "enctype %d, %d bytes", et, n)
+			for _, i := range []int{0, 15, 16, 63, 64, 80, 127, 128, len(ct) / 2,
+				len(ct) - 40, len(ct) - 13, len(ct) - 1} {
+				bad := bytes.Clone(ct)
+				bad[i] ^= 0x80
+				_, err := warm.Decrypt(5, bad)
+				require.ErrorIs(t, err, ErrIntegrity, "enctype %d, %d bytes, bit in byte %d",
+					et, n, i)
+			}
+		}
+	}
 }

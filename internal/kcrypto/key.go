@@ -2,6 +2,7 @@ package kcrypto
 
 import (
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+	"unsafe"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/etype"
@@ -69,7 +71,7 @@ const (
 )
 
 // minBulk is the message length from which Encrypt and Decrypt make the
-// round key schedules for encryptCBC and decryptBlocks, kept with the
+// round key schedules for encryptCBC and decryptCBC, kept with the
 // usage's keys.
 const minBulk = 512
 
@@ -81,12 +83,13 @@ const ConfounderLen = aes.BlockSize
 type usageKeys struct {
 	usage      uint32
 	ke, ki, kc []byte
-	ek, dk     []byte // Ke's round keys, for encryptCBC and decryptBlocks
+	ek, dk     []byte // Ke's round keys, for encryptCBC and decryptCBC
 	nr         int    // their number of rounds
 
 	// hi and hc are HMACs keyed with Ki and Kc with their pads hashed,
-	// made on a usage's second use.
+	// and block the AES cipher of Ke, made on a usage's second use.
 	hi, hc *preparedMAC
+	block  cipher.Block
 	uses   int
 }
 
@@ -156,6 +159,7 @@ func (k *Key) Wipe() {
 		clear(d.dk)
 		d.hi.wipe()
 		d.hc.wipe()
+		d.block = nil
 	}
 	k.derived = nil
 	k.wiped = true
@@ -167,14 +171,14 @@ const (
 	needKi                   // the integrity key
 	needKc                   // the checksum key
 	needEncSched             // Ke's round keys for encryptCBC
-	needDecSched             // Ke's decryption round keys for decryptBlocks
+	needDecSched             // Ke's decryption round keys for decryptCBC
 )
 
 // keys returns the derived keys of usage, deriving those need asks for
 // that are missing. The slices stay valid until Wipe; callers use them
 // only during one call and Wipe is not called while calls are in
 // flight. The round key schedules are made only where encryptCBC and
-// decryptBlocks run.
+// decryptCBC run.
 func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -206,6 +210,10 @@ func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 		if need&needKi != 0 && u.hi == nil {
 			u.hi = k.prepareMAC(u.ki)
 		}
+		if need&needKe != 0 && u.block == nil {
+			// A cipher.Block is safe for concurrent use.
+			u.block, err = aes.NewCipher(u.ke)
+		}
 		if need&needKc != 0 && u.hc == nil {
 			u.hc = k.prepareMAC(u.kc)
 		}
@@ -217,6 +225,15 @@ func (k *Key) keys(usage uint32, need int) (usageKeys, error) {
 		u.dk, u.nr = decryptionKeys(u.ke)
 	}
 	return *u, err // a copy: a later append may move the slice's array
+}
+
+// cipher returns the AES cipher of Ke: the one kept for the usage, or a
+// new one.
+func (u *usageKeys) cipher() (cipher.Block, error) {
+	if u.block != nil {
+		return u.block, nil
+	}
+	return aes.NewCipher(u.ke)
 }
 
 // prepareMAC returns key's HMAC with its pads hashed, or nil when the
@@ -237,9 +254,13 @@ func (k *Key) mac(prepared *preparedMAC, key []byte) macWriter {
 // tag returns mac's truncated sum, in a buffer of the caller's, and
 // releases mac.
 func (k *Key) tag(mac macWriter, buf *[64]byte) []byte {
-	sum := mac.Sum(buf[:0])[:k.p.macLen]
-	release(mac)
-	return sum
+	if r, ok := mac.(*preparedRun); ok {
+		sum := r.sumInto(buf)[:k.p.macLen]
+		r.done()
+		return sum
+	}
+	// Not buf: an interface call would move it to the heap.
+	return buf[:copy(buf[:], mac.Sum(nil)[:k.p.macLen])]
 }
 
 // bulk returns sched when a message of n bytes is long enough to be
@@ -321,7 +342,8 @@ func (k *Key) ChecksumLen() int {
 
 // Encrypt appends to dst the encryption of the concatenated parts under
 // usage: a random confounder and the parts, encrypted, and the integrity
-// tag (RFC 3962 section 6 or RFC 8009 section 5).
+// tag (RFC 3962 section 6 or RFC 8009 section 5). The parts may lie in
+// dst's spare capacity: Encrypt then writes to a new array.
 func (k *Key) Encrypt(dst []byte, usage uint32, parts ...[]byte) ([]byte, error) {
 	var conf [ConfounderLen]byte
 	if _, err := rand.Read(conf[:]); err != nil {
@@ -345,43 +367,43 @@ func (k *Key) encryptWith(dst []byte, usage uint32, conf []byte,
 		return nil, err
 	}
 	start := len(dst)
-	dst = grow(dst, n+k.p.macLen)
+	dst = growApart(dst, n+k.p.macLen, parts...)
 	body := dst[start : start+n]
 	off := copy(body, conf)
 	for _, p := range parts {
 		off += copy(body[off:], p)
 	}
 	mac := k.mac(u.hi, u.ki)
+	b, err := u.cipher()
+	if err != nil {
+		return nil, err
+	}
 	if k.p.sha2 {
 		// RFC 8009: the tag covers the IV and the ciphertext.
-		if err := k.ctsEncrypt(&u, body); err != nil {
-			return nil, err
-		}
+		ctsEncrypt(b, u.ek, u.nr, body, 0)
 		mac.Write(zeroIV[:])
 		mac.Write(body)
 	} else {
-		// RFC 3962: the tag covers the plaintext.
-		mac.Write(body)
-		if err := k.ctsEncrypt(&u, body); err != nil {
-			return nil, err
+		// RFC 3962: the tag covers the plaintext. With a prepared
+		// HMAC and the round keys, the whole SHA-1 blocks at the
+		// start of body are hashed as they are encrypted.
+		done := 0
+		if r, ok := mac.(*preparedRun); ok && u.ek != nil {
+			if done, err = r.hashEncrypt(u.ek, u.nr, body); err != nil {
+				return nil, err
+			}
 		}
+		mac.Write(body[done:])
+		ctsEncrypt(b, u.ek, u.nr, body, done)
 	}
 	var sum [64]byte
 	return append(dst[:start+n], k.tag(mac, &sum)...), nil
 }
 
-func (k *Key) ctsEncrypt(u *usageKeys, body []byte) error {
-	b, err := aes.NewCipher(u.ke)
-	if err != nil {
-		return err
-	}
-	ctsEncrypt(b, u.ek, u.nr, body)
-	return nil
-}
-
-// grow returns b with room for n more bytes, its length extended by n.
+// grow returns b with room for n more bytes, its length extended by n,
+// never nil.
 func grow(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
+	if cap(b)-len(b) < n || b == nil {
 		nb := make([]byte, len(b), len(b)+n)
 		copy(nb, b)
 		b = nb
@@ -412,9 +434,27 @@ func (k *Key) encryptGokrb5(dst []byte, usage uint32, parts [][]byte) ([]byte, e
 // made under another key or usage, or too short fails with an error
 // matching ErrIntegrity.
 func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
+	return k.DecryptAppend(nil, usage, ct)
+}
+
+// DecryptAppend is Decrypt appending the plaintext to dst: it returns
+// dst extended by the plaintext, in dst's own array when its spare
+// capacity holds the ciphertext's length less its overhead and does not
+// overlap ct. On failure it returns nil and clears what it wrote into
+// dst's spare capacity.
+func (k *Key) DecryptAppend(dst []byte, usage uint32, ct []byte) ([]byte, error) {
 	if k.p == nil {
-		return k.decryptGokrb5(usage, ct)
+		plain, err := k.decryptGokrb5(usage, ct)
+		if err != nil {
+			return nil, err
+		}
+		start := len(dst)
+		dst = growApart(dst, len(plain), ct)
+		copy(dst[start:], plain)
+		clear(plain)
+		return dst, nil
 	}
+	const bs = aes.BlockSize
 	if len(ct) < ConfounderLen+k.p.macLen {
 		return nil, fmt.Errorf("%w: ciphertext of %d bytes", ErrIntegrity, len(ct))
 	}
@@ -432,23 +472,77 @@ func (k *Key) Decrypt(usage uint32, ct []byte) ([]byte, error) {
 			return nil, ErrIntegrity
 		}
 	}
-	plain := make([]byte, len(body))
-	b, err := aes.NewCipher(u.ke)
+	b, err := u.cipher()
 	if err != nil {
 		return nil, err
 	}
-	if err := ctsDecrypt(b, u.dk, u.nr, plain, body); err != nil {
+	start := len(dst)
+	dst = growApart(dst, len(body)-ConfounderLen, ct)
+	out := dst[start:]
+	// The confounder (the first block) is decrypted aside, the rest
+	// straight into dst, chained from the first block's ciphertext; a
+	// body of two blocks or less, whose blocks are swapped, goes through
+	// a buffer.
+	var conf [bs]byte
+	hashed := false
+	if r, ok := mac.(*preparedRun); ok && !k.p.sha2 {
+		// The SHA-1 enctypes hash the plaintext as they decrypt it.
+		hashed, err = r.decryptHash(b, u.dk, u.nr, &conf, out, body)
+	}
+	switch {
+	case err != nil || hashed:
+	case len(body) > 2*bs:
+		b.Decrypt(conf[:], body[:bs])
+		err = ctsDecrypt(b, u.dk, u.nr, (*[bs]byte)(body[:bs]), out, body[bs:])
+	default:
+		var small [2 * bs]byte
+		err = ctsDecrypt(b, nil, 0, nil, small[:len(body)], body)
+		copy(conf[:], small[:bs])
+		copy(out, small[bs:len(body)])
+		clear(small[:])
+	}
+	if err != nil {
+		clear(out)
 		return nil, err
 	}
 	if !k.p.sha2 {
-		mac.Write(plain)
+		if !hashed {
+			mac.Write(conf[:])
+			mac.Write(out)
+		}
 		var sum [64]byte
 		if !hmac.Equal(k.tag(mac, &sum), tag) {
-			clear(plain)
+			clear(out)
 			return nil, ErrIntegrity
 		}
 	}
-	return plain[ConfounderLen:], nil
+	clear(conf[:])
+	return dst, nil
+}
+
+// growApart is grow, with a new array also when b's spare capacity
+// overlaps one of the others, which the caller reads while it writes
+// into b.
+func growApart(b []byte, n int, others ...[]byte) []byte {
+	spare := b[len(b):cap(b)]
+	for _, o := range others {
+		if overlap(spare, o) {
+			nb := make([]byte, len(b), len(b)+n)
+			copy(nb, b)
+			return nb[:len(b)+n]
+		}
+	}
+	return grow(b, n)
+}
+
+// overlap reports whether a and b share memory.
+func overlap(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
 }
 
 func (k *Key) decryptGokrb5(usage uint32, ct []byte) ([]byte, error) {

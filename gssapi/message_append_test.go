@@ -1,0 +1,229 @@
+package gssapi
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// WrapAppend and UnwrapAppend make and take the tokens of Wrap and
+// Unwrap, for every enctype, both directions, with and without
+// confidentiality, appended after what dst holds; reused buffers keep
+// their arrays.
+func TestWrapAppendRoundTrip(t *testing.T) {
+	sizes := []int{0, 1, 15, 16, 17, 100, 511, 512, 4099, 65536}
+	for _, kt := range append(append([]int32(nil), cfxEnctypes...), v1Enctypes...) {
+		t.Run(fmt.Sprintf("enctype %d", kt), func(t *testing.T) {
+			ini, acc := contextPair(t, kt, kt == 18, DefaultInitFlags)
+			var tokBuf, msgBuf []byte
+			for _, n := range sizes {
+				m := make([]byte, n)
+				rand.Read(m)
+				for _, conf := range []bool{false, true} {
+					for _, dir := range [][2]*SecurityContext{{ini, acc}, {acc, ini}} {
+						name := fmt.Sprintf("%d bytes, conf %v", n, conf)
+						// Appended after a prefix, unwrapped by Unwrap.
+						tok, err := dir[0].WrapAppend([]byte("head"), m, conf)
+						require.NoError(t, err, name)
+						require.Equal(t, "head", string(tok[:4]), name)
+						got, gotConf, err := dir[1].Unwrap(tok[4:])
+						require.NoError(t, err, name)
+						assert.Equal(t, conf, gotConf, name)
+						assert.Equal(t, m, append([]byte{}, got...), name)
+
+						// Made by Wrap, unwrapped after a prefix.
+						tok, err = dir[0].Wrap(m, conf)
+						require.NoError(t, err, name)
+						got, gotConf, err = dir[1].UnwrapAppend([]byte("head"), tok)
+						require.NoError(t, err, name)
+						assert.Equal(t, conf, gotConf, name)
+						assert.Equal(t, append([]byte("head"), m...), got, name)
+
+						// Buffers reused: the second round trip keeps
+						// their arrays.
+						for range 2 {
+							oldTok, oldMsg := tokBuf, msgBuf
+							tokBuf, err = dir[0].WrapAppend(tokBuf[:0], m, conf)
+							require.NoError(t, err, name)
+							msgBuf, gotConf, err = dir[1].UnwrapAppend(msgBuf[:0], tokBuf)
+							require.NoError(t, err, name)
+							assert.Equal(t, conf, gotConf, name)
+							assert.Equal(t, m, append([]byte{}, msgBuf...), name)
+							if kt != 16 && kt != 23 && cap(oldTok) >= len(tokBuf) &&
+								cap(oldMsg) >= len(tokBuf) && len(tokBuf) > 0 && n > 0 {
+								assert.Same(t, &oldTok[:1][0], &tokBuf[0], name)
+								assert.Same(t, &oldMsg[:1][0], &msgBuf[0], name)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// A round trip of 64 KiB through reused buffers allocates far less than
+// the message: no token or message array per call.
+func TestWrapAppendReusesBuffers(t *testing.T) {
+	ini, acc := contextPair(t, 18, false, DefaultInitFlags)
+	m := make([]byte, 64<<10)
+	for _, conf := range []bool{false, true} {
+		tok, err := ini.WrapAppend(nil, m, conf)
+		require.NoError(t, err)
+		out, _, err := acc.UnwrapAppend(nil, tok)
+		require.NoError(t, err)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const runs = 50
+		for range runs {
+			tok, err = ini.WrapAppend(tok[:0], m, conf)
+			require.NoError(t, err)
+			out, _, err = acc.UnwrapAppend(out[:0], tok)
+			require.NoError(t, err)
+		}
+		runtime.ReadMemStats(&after)
+		perRun := (after.TotalAlloc - before.TotalAlloc) / runs
+		assert.Less(t, perRun, uint64(16<<10), "conf %v: %d bytes allocated per round trip",
+			conf, perRun)
+	}
+}
+
+// Rotated tokens (RRC other than zero) unwrap through UnwrapAppend too.
+func TestUnwrapAppendRotated(t *testing.T) {
+	for _, conf := range []bool{false, true} {
+		for _, rrc := range []int{1, 16, 28, 60, 1000} {
+			t.Run(fmt.Sprintf("conf %v rrc %d", conf, rrc), func(t *testing.T) {
+				ini, acc := contextPair(t, 18, false, DefaultInitFlags)
+				msg := bytes.Repeat([]byte("rotated message "), 40)
+				tok, err := ini.WrapAppend(nil, msg, conf)
+				require.NoError(t, err)
+				dst := append(make([]byte, 0, 4096), "x"...)
+				got, _, err := acc.UnwrapAppend(dst, rotate(tok, rrc))
+				require.NoError(t, err)
+				assert.Equal(t, append([]byte("x"), msg...), got)
+			})
+		}
+	}
+}
+
+// A message or token lying in dst's spare capacity is read whole before
+// anything is written there.
+func TestWrapAppendOverlap(t *testing.T) {
+	for _, kt := range []int32{17, 18, 20, 23, 16} {
+		ini, acc := contextPair(t, kt, false, DefaultInitFlags)
+		for _, conf := range []bool{false, true} {
+			name := fmt.Sprintf("enctype %d conf %v", kt, conf)
+			msg := bytes.Repeat([]byte("overlapping "), 100)
+			buf := make([]byte, 4096)
+			copy(buf, msg)
+			tok, err := ini.WrapAppend(buf[:0], buf[:len(msg)], conf)
+			require.NoError(t, err, name)
+			assert.Equal(t, msg, buf[:len(msg)], "%s: the message is left alone", name)
+			got, _, err := acc.Unwrap(tok)
+			require.NoError(t, err, name)
+			assert.Equal(t, msg, got, name)
+
+			tok, err = ini.Wrap(msg, conf)
+			require.NoError(t, err, name)
+			buf = make([]byte, 4096)
+			copy(buf, tok)
+			got, _, err = acc.UnwrapAppend(buf[:0], buf[:len(tok)])
+			require.NoError(t, err, name)
+			assert.Equal(t, msg, got, name)
+			assert.Equal(t, tok, buf[:len(tok)], "%s: the token is left alone", name)
+		}
+	}
+}
+
+// UnwrapAppend checks sequence numbers as Unwrap does: a replay comes
+// back without its message and dst as it was, a token after a gap or
+// out of order with it.
+func TestUnwrapAppendSequence(t *testing.T) {
+	for _, kt := range []int32{18, 23} {
+		t.Run(fmt.Sprintf("enctype %d", kt), func(t *testing.T) {
+			ini, acc := contextPair(t, kt, false, DefaultInitFlags)
+			var toks [][]byte
+			for i := range 4 {
+				tok, err := ini.WrapAppend(nil, []byte{byte(i)}, true)
+				require.NoError(t, err)
+				toks = append(toks, tok)
+			}
+			unwrap := func(i int) ([]byte, error) {
+				msg, _, err := acc.UnwrapAppend([]byte("p"), toks[i])
+				return msg, err
+			}
+			msg, err := unwrap(0)
+			require.NoError(t, err)
+			assert.Equal(t, []byte{'p', 0}, msg)
+			msg, err = unwrap(0)
+			require.ErrorIs(t, err, ErrDuplicateToken)
+			assert.Equal(t, []byte("p"), msg, "a replayed message is not delivered")
+			msg, err = unwrap(2)
+			require.ErrorIs(t, err, ErrGapToken)
+			assert.Equal(t, []byte{'p', 2}, msg, "a message after a gap is delivered")
+			msg, err = unwrap(1)
+			require.ErrorIs(t, err, ErrUnseqToken)
+			assert.Equal(t, []byte{'p', 1}, msg)
+			msg, err = unwrap(3)
+			require.NoError(t, err)
+			assert.Equal(t, []byte{'p', 3}, msg)
+
+			// Wrap and WrapAppend share the counter.
+			a, err := ini.Wrap([]byte("a"), false)
+			require.NoError(t, err)
+			b, err := ini.WrapAppend(nil, []byte("b"), false)
+			require.NoError(t, err)
+			_, _, err = acc.UnwrapAppend(nil, b)
+			require.ErrorIs(t, err, ErrGapToken)
+			_, _, err = acc.Unwrap(a)
+			require.ErrorIs(t, err, ErrUnseqToken)
+		})
+	}
+}
+
+// After Close the append calls fail as Wrap and Unwrap do and hand dst
+// back.
+func TestAppendAfterClose(t *testing.T) {
+	ini, acc := contextPair(t, 18, false, DefaultInitFlags)
+	tok, err := ini.Wrap([]byte("m"), true)
+	require.NoError(t, err)
+	require.NoError(t, ini.Close())
+	require.NoError(t, acc.Close())
+	got, err := ini.WrapAppend([]byte("d"), []byte("m"), true)
+	require.ErrorIs(t, err, ErrClosed)
+	assert.Equal(t, "d", string(got))
+	got, _, err = acc.UnwrapAppend([]byte("d"), tok)
+	require.ErrorIs(t, err, ErrClosed)
+	assert.Equal(t, "d", string(got))
+}
+
+// BenchmarkWrapAppendRoundTrip is one WrapAppend and UnwrapAppend of a
+// message with aes256-cts-hmac-sha1-96, through reused buffers.
+func BenchmarkWrapAppendRoundTrip(b *testing.B) {
+	for _, n := range []int{1 << 10, 64 << 10} {
+		for _, conf := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dB conf %v", n, conf), func(b *testing.B) {
+				ini, acc := contextPair(b, 18, false, DefaultInitFlags)
+				msg := make([]byte, n)
+				var tok, out []byte
+				b.SetBytes(int64(n))
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					tok, err = ini.WrapAppend(tok[:0], msg, conf)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if out, _, err = acc.UnwrapAppend(out[:0], tok); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
