@@ -21,13 +21,13 @@ import (
 // Errors. Integrity failures say nothing about the key or the data.
 var (
 	// ErrIntegrity: a ciphertext or checksum failed its integrity check.
-	ErrIntegrity = errors.New("kcrypto: integrity check failed")
+	ErrIntegrity = errors.New("integrity check failed")
 	// ErrUnsupported: no implementation of the enctype here or in gokrb5.
-	ErrUnsupported = errors.New("kcrypto: unsupported enctype")
+	ErrUnsupported = errors.New("unsupported enctype")
 	// ErrKeySize: the base key has the wrong length for its enctype.
-	ErrKeySize = errors.New("kcrypto: wrong key length for the enctype")
+	ErrKeySize = errors.New("wrong key length for the enctype")
 	// ErrWiped: the key was wiped.
-	ErrWiped = errors.New("kcrypto: key was wiped")
+	ErrWiped = errors.New("key was wiped")
 )
 
 // profile describes one of the enctypes implemented here.

@@ -18,7 +18,7 @@ const (
 
 // ErrBadName is returned by ParsePrincipal for a string that is not a
 // principal name.
-var ErrBadName = errors.New("krbname: malformed principal name")
+var ErrBadName = errors.New("malformed principal name")
 
 // Principal is a Kerberos principal name: a name type, a realm and the
 // name components (RFC 4120 section 5.2.2). The zero value is the empty

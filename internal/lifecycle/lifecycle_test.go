@@ -382,3 +382,28 @@ func TestRefusesNamesTheStateWithoutLoading(t *testing.T) {
 		})
 	}
 }
+
+func TestShutdownErrorText(t *testing.T) {
+	obj := ObjectInfo{Module: "krb5", Kind: "client", Generation: 2}
+	tests := []struct {
+		name string
+		live []ObjectInfo
+		want string
+	}{
+		{"none", nil,
+			"krb5: shutdown: context deadline exceeded with 0 live objects"},
+		{"one", []ObjectInfo{obj},
+			"krb5: shutdown: context deadline exceeded with 1 live object; " +
+				"krb5 client (generation 2)"},
+		{"two", []ObjectInfo{obj, obj},
+			"krb5: shutdown: context deadline exceeded with 2 live objects; " +
+				"krb5 client (generation 2); krb5 client (generation 2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := &ShutdownError{Module: "krb5", Live: tt.live,
+				Cause: context.DeadlineExceeded}
+			assert.Equal(t, tt.want, err.Error())
+		})
+	}
+}
