@@ -135,7 +135,7 @@ func (c *Client) loadCredentials(cc *ccachefile.Cache) error {
 // Secret.
 func ticketFromCredential(cred *ccachefile.Credential) (*ServiceTicket, error) {
 	var tkt messages.Ticket
-	if err := unmarshalSafe("ticket in credential cache", cred.Ticket, tkt.Unmarshal); err != nil {
+	if err := decodeSafe(cred.Ticket, tkt.Unmarshal); err != nil {
 		return nil, ErrCCFormat.With("a ticket for "+cred.Server.String()+" does not decode", err)
 	}
 	key, err := support.NewSecret(cred.Key.Value)
