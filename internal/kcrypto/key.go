@@ -105,6 +105,19 @@ type Key struct {
 	wiped   bool
 }
 
+// KeySize returns the length in bytes of a base key of enctype et, and
+// false for an enctype neither this package nor gokrb5 implements.
+func KeySize(et int32) (int, bool) {
+	if p, ok := profileOf(et); ok {
+		return p.keyLen, true
+	}
+	e, err := crypto.GetEtype(et)
+	if err != nil {
+		return 0, false
+	}
+	return e.GetKeyByteSize(), true
+}
+
 // NewKey returns a Key holding a copy of base. A base of the wrong
 // length for et fails with ErrKeySize, whichever code implements et, so
 // that a peer's key of the wrong size is refused when it arrives rather
