@@ -29,8 +29,8 @@ func TestCCacheSessionKeyLength(t *testing.T) {
 		says  string
 	}{
 		{"aes256 short", 18, bytes.Repeat([]byte{0xa7}, 5),
-			"the credential for krbtgt/X.TEST@X.TEST has a session key of 5 bytes, but its enctype " +
-				"aes256-cts-hmac-sha1-96 takes 32"},
+			"the credential for krbtgt/X.TEST@X.TEST has a session key of 5 bytes, " +
+				"but its enctype aes256-cts-hmac-sha1-96 takes 32"},
 		{"aes128 long", 17, bytes.Repeat([]byte{0xa7}, 32),
 			"has a session key of 32 bytes, but its enctype " +
 				"aes128-cts-hmac-sha1-96 takes 16"},
