@@ -16,6 +16,7 @@ import (
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/krbmsg"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
@@ -149,7 +150,11 @@ func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCre
 	ac.keys.clock, ac.keys.grace = s.clock, s.grace
 	ac.keys.eager = s.watch > 0
 	if s.principal != "" {
-		name, realm := splitPrincipal(s.principal)
+		name, realm, err := splitPrincipal(s.principal)
+		if err != nil {
+			return nil, gssErr(errortables.GSSBadName, nil,
+				"WithPrincipal "+krbname.Quote(s.principal), err)
+		}
 		ac.only, ac.realm = &name, realm
 		ac.keys.only, ac.keys.realm = ac.only, realm
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/credentials"
@@ -16,6 +15,7 @@ import (
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/krbmsg"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -70,14 +70,23 @@ type SecurityContext struct {
 	seq seqState
 }
 
-// ClientName returns the initiator as "name@REALM".
+// ClientName returns the initiator as "name@REALM", in MIT's unparsed
+// form (gss_display_name's): "/", "@", the backslash and control
+// characters inside a component or the realm are escaped with a
+// backslash, so an enterprise name reads "user\@domain@REALM".
 func (sc *SecurityContext) ClientName() string {
-	return sc.Client.PrincipalNameString() + "@" + sc.ClientRealm
+	return unparse(sc.Client, sc.ClientRealm)
 }
 
-// ServerName returns the acceptor as "service/host@REALM".
+// ServerName returns the acceptor as "service/host@REALM", escaped as
+// ClientName is.
 func (sc *SecurityContext) ServerName() string {
-	return sc.Server.PrincipalNameString() + "@" + sc.ServerRealm
+	return unparse(sc.Server, sc.ServerRealm)
+}
+
+// unparse is MIT's krb5_unparse_name of name@realm.
+func unparse(name types.PrincipalName, realm string) string {
+	return krbname.Principal{Realm: realm, Components: name.NameString}.String()
 }
 
 // Credentials returns the initiator's identity as gokrb5's
@@ -308,16 +317,20 @@ func appTag(b []byte, n int) []byte {
 	return append(out, b...)
 }
 
-// splitPrincipal parses "a/b@REALM" into a name and a realm.
-func splitPrincipal(s string) (types.PrincipalName, string) {
-	name, realm := s, ""
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		name, realm = s[:i], s[i+1:]
+// splitPrincipal parses "a/b@REALM" into a name and a realm, as MIT's
+// krb5_parse_name does.
+func splitPrincipal(s string) (types.PrincipalName, string, error) {
+	p, err := krbname.ParsePrincipal(s, "")
+	if err != nil {
+		return types.PrincipalName{}, "", err
 	}
-	parts := strings.Split(name, "/")
+	if p.HasEmptyComponent() {
+		return types.PrincipalName{}, "", fmt.Errorf("%w: an empty component",
+			krbname.ErrBadName)
+	}
 	nt := int32(nametype.KRB_NT_PRINCIPAL)
-	if len(parts) == 2 {
+	if len(p.Components) == 2 {
 		nt = nametype.KRB_NT_SRV_HST
 	}
-	return types.PrincipalName{NameType: nt, NameString: parts}, realm
+	return types.PrincipalName{NameType: nt, NameString: p.Components}, p.Realm, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/krbmsg"
+	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
@@ -30,17 +31,28 @@ const DefaultInitFlags = FlagMutual | FlagReplay | FlagSequence | FlagInteg | Fl
 
 // Initiator is the initiator's side of a context being established: it
 // made the first token and waits for the acceptor's answer. It holds the
-// keys it will need to check the answer; Close, or Finish, wipes them.
+// keys it will need to check the answer; Close, or the end of the
+// negotiation, wipes them. An Initiator is a live object of the gssapi
+// module, like an AcceptorCredential: while it is open the module stays
+// loaded, the module's statistics count it (kind "initiator"), and after
+// Close or the module's teardown its methods fail with ErrClosed or
+// ErrFinalized. One negotiation is one sequence of calls: Step and
+// Finish must not be called concurrently; Close may be called at any
+// time from any goroutine.
 type Initiator struct {
-	ticket   *krb5.ServiceTicket
-	flags    uint32
-	ctime    time.Time
-	cusec    int
-	seq      uint32
-	subkey   *support.Secret
-	subType  int32
-	neg      *initNegotiation // SPNEGO's state; nil for raw Kerberos
-	finished bool
+	obj *lifecycle.Object
+
+	// Fixed when the first token is made.
+	ticket  *krb5.ServiceTicket
+	flags   uint32
+	ctime   time.Time
+	cusec   int
+	seq     uint32
+	subType int32
+
+	// Used by one call at a time (Step), released by Close.
+	subkey *support.Secret
+	neg    *initNegotiation // SPNEGO's state; nil for raw Kerberos
 }
 
 // InitOption changes how a context is initiated.
@@ -151,8 +163,31 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 	now := s.clock.Now().UTC()
 	in := &Initiator{ticket: tkt, flags: s.flags, ctime: now.Truncate(time.Second),
 		cusec: now.Nanosecond() / 1000, seq: seq}
+	obj, err := initiatorKind.NewObject(in.release)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.obj = obj
+	lifecycle.WatchLeak(in, obj)
+	if err := obj.Enter(); err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	tok, err := in.firstToken(tkt, s, d)
+	obj.Leave()
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	return in, tok, nil
+}
+
+// firstToken makes the initiator's keys and its first token, the AP-REQ
+// alone or inside SPNEGO's NegTokenInit.
+func (in *Initiator) firstToken(tkt *krb5.ServiceTicket, s initSettings,
+	d *delegation) ([]byte, error) {
 	var authEnc types.EncryptedData
-	err = tkt.UseSessionKey(func(key types.EncryptionKey) error {
+	err := tkt.UseSessionKey(func(key types.EncryptionKey) error {
 		et, err := crypto.GetEtype(key.KeyType)
 		if err != nil {
 			return gssErr(errortables.GSSFailure, nil,
@@ -182,7 +217,7 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 			CTime:     in.ctime,
 			Cusec:     in.cusec,
 			SubKey:    types.EncryptionKey{KeyType: key.KeyType, KeyValue: sub},
-			SeqNumber: int64(seq),
+			SeqNumber: int64(in.seq),
 		}
 		plain := krbmsg.AppendAuthenticator(nil, &auth)
 		defer support.Wipe(plain)
@@ -190,8 +225,7 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 		return err
 	})
 	if err != nil {
-		in.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	opts := types.NewKrbFlags()
 	if s.flags&FlagMutual != 0 {
@@ -199,17 +233,10 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 	}
 	msg := krbmsg.AppendAPReq(nil, opts, &tkt.Ticket, authEnc)
 	tok, err := krb5Token(tokAPReq, msg)
-	if err != nil {
-		in.Close()
-		return nil, nil, err
+	if err != nil || s.raw {
+		return tok, err
 	}
-	if !s.raw {
-		if tok, err = in.startSPNEGO(tok, &s); err != nil {
-			in.Close()
-			return nil, nil, err
-		}
-	}
-	return in, tok, nil
+	return in.startSPNEGO(tok, &s)
 }
 
 // gssChecksum builds the authenticator checksum of RFC 4121 section
@@ -357,9 +384,13 @@ func (in *Initiator) established(sc *SecurityContext) (*SecurityContext, error) 
 	return out, err
 }
 
-// Close wipes the initiator's keys. It is safe to call more than once.
-func (in *Initiator) Close() {
-	in.finished = true
+// Close waits for a Step in flight, wipes the initiator's keys and
+// releases its hold on the gssapi module. A second Close, and Close after
+// the negotiation ended, return an error matching ErrClosed and change
+// nothing.
+func (in *Initiator) Close() error { return in.obj.Close() }
+
+func (in *Initiator) release() {
 	in.neg.close()
 	if in.subkey != nil {
 		in.subkey.Destroy()

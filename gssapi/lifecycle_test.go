@@ -33,12 +33,13 @@ func TestGSSAPITeardownLeavesKRB5(t *testing.T) {
 		cred, err := gssapi.NewAcceptorCredential(kt)
 		require.NoError(t, err)
 		gen := gssapi.ModuleStats().Generation
-		_, tok, err := gssapi.Initiate(ctx, c, "HTTP/localhost")
+		in, tok, err := gssapi.Initiate(ctx, c, "HTTP/localhost")
 		require.NoError(t, err)
 		sc, _, err := cred.Accept(tok)
 		require.NoError(t, err)
 		assert.Equal(t, r.UserPrincipal, sc.ClientName())
 		require.NoError(t, sc.Close())
+		require.NoError(t, in.Close())
 		require.NoError(t, cred.Close())
 		return gen
 	}
@@ -70,6 +71,52 @@ func TestGSSAPITeardownLeavesKRB5(t *testing.T) {
 	}
 	assert.Equal(t, after.Teardowns+1+cycles, gssapi.ModuleStats().Teardowns)
 	assert.Equal(t, "loaded", krb5.ModuleStats().State)
+}
+
+// TestInitiatorIsLiveObject: an Initiator is counted in the module's
+// statistics and keeps gssapi loaded until it is closed or its
+// negotiation ends; afterwards its methods fail with ErrClosed.
+func TestInitiatorIsLiveObject(t *testing.T) {
+	r := testRealm(t)
+	ctx := ctxT(t)
+	c := client(t, r)
+	kt, err := krb5.LoadKeytab(r.Keytab)
+	require.NoError(t, err)
+	defer kt.Close()
+
+	in, tok, err := gssapi.Initiate(ctx, c, "HTTP/localhost")
+	require.NoError(t, err)
+	st := gssapi.ModuleStats()
+	assert.Equal(t, "loaded", st.State, "the initiator holds the module")
+	assert.Equal(t, 1, st.Objects["initiator"])
+	gen := st.Generation
+
+	// The negotiation ends: the initiator releases itself.
+	cred, err := gssapi.NewAcceptorCredential(kt)
+	require.NoError(t, err)
+	sc, out, err := cred.Accept(tok)
+	require.NoError(t, err)
+	isc, err := in.Finish(out)
+	require.NoError(t, err)
+	assert.Equal(t, 0, gssapi.ModuleStats().Objects["initiator"])
+	_, _, err = in.Step(out)
+	assert.ErrorIs(t, err, gssapi.ErrClosed)
+	assert.ErrorIs(t, in.Close(), gssapi.ErrClosed, "a second Close")
+	require.NoError(t, isc.Close())
+	require.NoError(t, sc.Close())
+	require.NoError(t, cred.Close())
+	assert.Equal(t, "not loaded", gssapi.ModuleStats().State)
+
+	// An initiator alone loads the module, and Close tears it down.
+	in, _, err = gssapi.Initiate(ctx, c, "HTTP/localhost")
+	require.NoError(t, err)
+	st = gssapi.ModuleStats()
+	assert.Equal(t, "loaded", st.State)
+	assert.Greater(t, st.Generation, gen)
+	require.NoError(t, in.Close())
+	assert.Equal(t, "not loaded", gssapi.ModuleStats().State)
+	_, err = in.Finish(nil)
+	assert.ErrorIs(t, err, gssapi.ErrClosed)
 }
 
 // TestCloseRacesAccepts closes the credential while requests are being

@@ -296,10 +296,14 @@ func serverToken(resp *http.Response) ([]byte, string) {
 			continue
 		}
 		tok, err := base64.StdEncoding.DecodeString(b64)
-		if err == nil && len(tok) > 0 {
+		switch {
+		case err != nil:
+			why = "the server's Negotiate token is not valid base64"
+		case len(tok) == 0:
+			why = "the server's Negotiate token is empty"
+		default:
 			return tok, ""
 		}
-		why = "the server's Negotiate token is not valid base64"
 	}
 	return nil, why
 }

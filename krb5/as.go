@@ -629,14 +629,41 @@ func (e *errMalformed) Unwrap() error { return e.err }
 // The decoders are gofork's encoding/asn1, which returns errors on
 // malformed input; the fuzz targets of this package keep checking that.
 func unmarshalSafe(what string, b []byte, f func([]byte) error) error {
-	if len(b) == 0 {
-		return &errMalformed{what: what, err: ErrASN1Parse.With("empty message", nil)}
-	}
-	if err := f(b); err != nil {
-		return &errMalformed{what: what, err: ErrASN1Parse.With("", err)}
+	if err := decodeSafe(b, f); err != nil {
+		return &errMalformed{what: what, err: err}
 	}
 	return nil
 }
+
+// decodeSafe is unmarshalSafe for bytes that did not come from a KDC
+// (a file): its error matches ErrASN1Parse and names no source.
+func decodeSafe(b []byte, f func([]byte) error) error {
+	if len(b) == 0 {
+		return ErrASN1Parse.With("empty message", nil)
+	}
+	if err := f(b); err != nil {
+		return ErrASN1Parse.With("", asn1Cause{err})
+	}
+	return nil
+}
+
+// asn1Cause keeps a decoder's error for errors.Is and errors.As but prints
+// only its first clause: gofork's structure errors go on with a dump of
+// Go struct tags and pointer values, which tell a user nothing.
+type asn1Cause struct{ err error }
+
+func (c asn1Cause) Error() string {
+	s := c.err.Error()
+	if i := strings.Index(s, " {"); i > 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, " ("); i > 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func (c asn1Cause) Unwrap() error { return c.err }
 
 // parseETypeInfo extracts ETYPE-INFO2 (or ETYPE-INFO, or PW-SALT) from
 // the METHOD-DATA in a PREAUTH_REQUIRED error.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/safekrb5/safekrb5/internal/ccachefile"
 	"github.com/safekrb5/safekrb5/internal/filewatch"
+	"github.com/safekrb5/safekrb5/internal/kcrypto"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -134,8 +136,16 @@ func (c *Client) loadCredentials(cc *ccachefile.Cache) error {
 // ticketFromCredential converts a cache entry, copying its key into a
 // Secret.
 func ticketFromCredential(cred *ccachefile.Credential) (*ServiceTicket, error) {
+	// A session key of the wrong length would fail, or worse, only when
+	// first used; refuse the entry now and name it (never the key).
+	if n, ok := kcrypto.KeySize(cred.Key.Type); ok && len(cred.Key.Value) != n {
+		return nil, ErrCCFormat.With(fmt.Sprintf("the credential for %s has a "+
+			"session key of %d bytes, but its enctype %s takes %d",
+			cred.Server.String(), len(cred.Key.Value), krbname.EnctypeName(cred.Key.Type),
+			n), nil)
+	}
 	var tkt messages.Ticket
-	if err := unmarshalSafe("ticket in credential cache", cred.Ticket, tkt.Unmarshal); err != nil {
+	if err := decodeSafe(cred.Ticket, tkt.Unmarshal); err != nil {
 		return nil, ErrCCFormat.With("a ticket for "+cred.Server.String()+" does not decode", err)
 	}
 	key, err := support.NewSecret(cred.Key.Value)

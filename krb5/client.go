@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/safekrb5/safekrb5/internal/filewatch"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/support"
@@ -183,9 +184,17 @@ func (c *Client) Realm() string { return c.realm }
 // Principal returns the client's principal name, without the realm.
 func (c *Client) Principal() types.PrincipalName { return c.cname }
 
-// PrincipalString returns the client principal as "name@REALM".
+// PrincipalString returns the client principal as "name@REALM", in MIT's
+// unparsed form: "/", "@", the backslash and control characters inside a
+// component or the realm are escaped with a backslash, so the string
+// parses back to the same name.
 func (c *Client) PrincipalString() string {
-	return c.cname.PrincipalNameString() + "@" + c.realm
+	return unparse(c.cname, c.realm)
+}
+
+// unparse is MIT's krb5_unparse_name of name@realm.
+func unparse(name types.PrincipalName, realm string) string {
+	return krbname.Principal{Realm: realm, Components: name.NameString}.String()
 }
 
 // now returns the time corrected by the KDC offset.

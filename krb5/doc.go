@@ -105,6 +105,11 @@
 // (Heimdal 7 does), as MIT's library does; an armored AS exchange never
 // does.
 //
+// BUG(safekrb5): NewWithPassword and NewWithKeytab take the user name
+// as gokrb5 does, its components joined by "/", so a client principal
+// with a "/" inside one component cannot be named; the command-line
+// tools refuse such a name.
+//
 // BUG(safekrb5): S4U works within the service's realm: a user of another
 // realm can be impersonated only by an enterprise name the service's KDC
 // resolves, and S4U2Proxy to a service of another realm (through

@@ -191,7 +191,7 @@ func (k *Keytab) Principals() ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, e := range entries {
-		s := e.Principal.PrincipalNameString() + "@" + e.Realm
+		s := unparse(e.Principal, e.Realm)
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, s)

@@ -185,7 +185,7 @@ func AddPasswordKeys(name string, spec PasswordKeys, password string) ([]KeytabE
 		return nil, err
 	}
 	p, err := krbname.ParsePrincipal(spec.Principal, "")
-	if err != nil || p.Realm == "" || len(p.Components) == 0 {
+	if err != nil || p.Realm == "" || p.HasEmptyComponent() {
 		return nil, fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
 			"keytab principal "+krbname.Quote(spec.Principal)+
 				" needs a name and a realm", err))

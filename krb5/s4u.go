@@ -15,6 +15,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/internal/modules"
 )
@@ -125,8 +126,10 @@ func (c *Client) ImpersonateUser(ctx context.Context, user string,
 	return imp, nil
 }
 
-// parseUser names the user to impersonate: an enterprise name is one
-// component in the client's realm; otherwise "name[/instance][@REALM]".
+// parseUser names the user to impersonate, read as MIT's
+// krb5_parse_name_flags reads it: "name[/instance][@REALM]", or an
+// enterprise name ("user@domain[@REALM]") as one component. Either way the
+// user's realm must be the client's.
 func (c *Client) parseUser(user string, enterprise bool) (types.PrincipalName, string, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
@@ -135,27 +138,29 @@ func (c *Client) parseUser(user string, enterprise bool) (types.PrincipalName, s
 	if user == "" || strings.ContainsAny(user, "\x00\n") {
 		return types.PrincipalName{}, "", bad("is not a principal name")
 	}
+	var flags krbname.ParseFlags
 	if enterprise {
-		return types.PrincipalName{NameType: nametype.KRB_NT_ENTERPRISE,
-			NameString: []string{user}}, c.realm, nil
+		flags = krbname.ParseEnterprise
 	}
-	name, realm := user, c.realm
-	if i := strings.LastIndexByte(user, '@'); i >= 0 {
-		name, realm = user[:i], user[i+1:]
+	p, err := krbname.ParsePrincipalFlags(user, c.realm, flags)
+	if err != nil {
+		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
+			"user "+krbname.Quote(user), err))
 	}
-	parts := strings.Split(name, "/")
-	for _, p := range parts {
-		if p == "" || realm == "" {
-			return types.PrincipalName{}, "", bad("has an empty component")
-		}
+	if p.HasEmptyComponent() || p.Realm == "" {
+		return types.PrincipalName{}, "", bad("has an empty component")
 	}
+	parts, realm := p.Components, p.Realm
 	if realm != c.realm {
 		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrNotSupported.With(
 			"S4U2Self for a user of realm "+realm+" from a service of realm "+
 				c.realm+" (name the user as an enterprise name instead)", nil))
 	}
-	return types.PrincipalName{NameType: nametype.KRB_NT_PRINCIPAL,
-		NameString: parts}, realm, nil
+	nt := int32(nametype.KRB_NT_PRINCIPAL)
+	if enterprise {
+		nt = nametype.KRB_NT_ENTERPRISE
+	}
+	return types.PrincipalName{NameType: nt, NameString: parts}, realm, nil
 }
 
 // s4u2Self runs the S4U2Self exchange for user@realm with the client's
@@ -277,7 +282,7 @@ func checkS4USelfReply(r *tgsReply, sent *s4uUserID, service types.PrincipalName
 		if sent.CName.NameType != nametype.KRB_NT_ENTERPRISE &&
 			(!samePrincipal(cname, sent.CName) || crealm != sent.CRealm) {
 			return false, ErrReplyModified.With("the S4U2Self reply names "+
-				cname.PrincipalNameString()+"@"+crealm+", not the user asked for", nil)
+				unparse(cname, crealm)+", not the user asked for", nil)
 		}
 		return false, nil
 	}

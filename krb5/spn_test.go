@@ -28,6 +28,9 @@ func TestMalformedSPNs(t *testing.T) {
 		{"realm alone", "@X.TEST", "empty component"},
 		{"NUL byte", "HTTP/\x00", `"HTTP/\x00"`},
 		{"huge", "HTTP/" + strings.Repeat("b/", 50000), "(100005 bytes)"},
+		{"two realms", "HTTP/host@A@B", "second unescaped @"},
+		{"slash in the realm", "HTTP/host@A/B", "unescaped / in the realm"},
+		{"trailing backslash", `HTTP/host\`, "trailing backslash"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -137,24 +137,25 @@ func (c *Client) referencedLocked(t *ServiceTicket, skip string) bool {
 	return false
 }
 
-// parseSPN splits "service/host@REALM". Without a realm, the host's realm
-// comes from [domain_realm], else the client's home realm is used.
+// parseSPN reads "service/host@REALM" as MIT's krb5_parse_name does,
+// backslash escapes included. Without a realm (or with an empty one), the
+// host's realm comes from [domain_realm], else the client's home realm
+// is used.
 func (c *Client) parseSPN(ctx context.Context, spn string) (types.PrincipalName, string, error) {
 	if spn == "" || strings.ContainsAny(spn, "\x00\n") {
 		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
 			"service name "+krbname.Quote(spn), nil))
 	}
-	name, realm := spn, ""
-	if i := strings.LastIndexByte(spn, '@'); i >= 0 {
-		name, realm = spn[:i], spn[i+1:]
+	p, err := krbname.ParsePrincipal(spn, "")
+	if err != nil {
+		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
+			"service name "+krbname.Quote(spn), err))
 	}
-	parts := strings.Split(name, "/")
-	for _, p := range parts {
-		if p == "" {
-			return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
-				"service name "+krbname.Quote(spn)+" has an empty component", nil))
-		}
+	if p.HasEmptyComponent() {
+		return types.PrincipalName{}, "", fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
+			"service name "+krbname.Quote(spn)+" has an empty component", nil))
 	}
+	parts, realm := p.Components, p.Realm
 	nt := int32(nametype.KRB_NT_PRINCIPAL)
 	if len(parts) == 2 {
 		nt = nametype.KRB_NT_SRV_HST

@@ -58,14 +58,17 @@ func (t *ServiceTicket) UseSessionKey(f func(key types.EncryptionKey) error) err
 	})
 }
 
-// ServerName returns the server principal as "name/host@REALM".
+// ServerName returns the server principal as "name/host@REALM", in
+// MIT's unparsed form (see Client.PrincipalString).
 func (t *ServiceTicket) ServerName() string {
-	return t.Server.PrincipalNameString() + "@" + t.ServerRealm
+	return unparse(t.Server, t.ServerRealm)
 }
 
-// ClientName returns the client principal as "name@REALM".
+// ClientName returns the client principal as "name@REALM", in MIT's
+// unparsed form (see Client.PrincipalString): an enterprise name reads
+// "user\@domain@REALM".
 func (t *ServiceTicket) ClientName() string {
-	return t.Client.PrincipalNameString() + "@" + t.ClientRealm
+	return unparse(t.Client, t.ClientRealm)
 }
 
 // Renewable reports whether the ticket carries the renewable flag.

@@ -2,8 +2,6 @@ package support
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 
 	"github.com/safekrb5/safekrb5/errortables"
@@ -23,8 +21,7 @@ var (
 
 // state is one generation of the support module.
 type state struct {
-	trace     *slog.Logger // from KRB5_TRACE, or a discarding logger
-	traceFile io.Closer    // nil unless KRB5_TRACE named a file
+	trace *traceSink // nil unless KRB5_TRACE named a file that opened
 }
 
 var secretKind = modules.Support.NewKind("secret")
@@ -34,15 +31,14 @@ func init() {
 }
 
 func load(g *lifecycle.Generation) error {
-	st := &state{trace: discard}
+	st := &state{}
 	if path := os.Getenv("KRB5_TRACE"); path != "" {
 		// As in MIT krb5, a trace file that cannot be opened leaves
 		// tracing off rather than the library unusable.
 		if f, err := openTrace(path); err == nil {
-			st.trace = slog.New(slog.NewTextHandler(f,
-				&slog.HandlerOptions{Level: slog.LevelDebug}))
-			st.traceFile = f
-			st.trace.Debug("support: loaded", "generation", g.ID())
+			st.trace = newTraceSink(f)
+			currentSink.Store(st.trace)
+			followLogger.Debug("support: loaded", "generation", g.ID())
 		}
 	}
 	g.Value = st
@@ -52,9 +48,10 @@ func load(g *lifecycle.Generation) error {
 
 func teardown(g *lifecycle.Generation) {
 	st := g.Value.(*state)
-	if st.traceFile != nil {
-		st.trace.Debug("support: tearing down", "generation", g.ID())
-		st.traceFile.Close()
+	if st.trace != nil {
+		followLogger.Debug("support: tearing down", "generation", g.ID())
+		currentSink.CompareAndSwap(st.trace, nil)
+		st.trace.close()
 	}
 	errortables.Release(errortables.LifecycleTable)
 }

@@ -3,8 +3,11 @@
 package support
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -49,4 +52,84 @@ func TestTraceFileThatCannotBeOpened(t *testing.T) {
 			assert.Contains(t, string(b), "msg=probe")
 		})
 	}
+}
+
+// TestTracerFollowsGeneration keeps one logger from Tracer across a
+// teardown and a reload of the support module: records go to the trace
+// file of the generation loaded when they are logged, nowhere while no
+// generation is loaded, and the attributes and groups of a derived
+// logger survive the reload.
+func TestTracerFollowsGeneration(t *testing.T) {
+	require.Equal(t, "not loaded", modules.Support.Stats().State)
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
+	l := Tracer(nil)
+	derived := l.WithGroup("krb5").With("client", "alice@EXAMPLE.ORG")
+	Trace(t.Context(), l, "before any load")
+
+	t.Setenv("KRB5_TRACE", first)
+	s, err := NewSecretString("k")
+	require.NoError(t, err)
+	Trace(t.Context(), l, "in the first generation")
+	require.NoError(t, s.Destroy())
+	Trace(t.Context(), l, "between generations")
+
+	t.Setenv("KRB5_TRACE", second)
+	s, err = NewSecretString("k")
+	require.NoError(t, err)
+	Trace(t.Context(), l, "in the second generation")
+	Trace(t.Context(), derived, "derived")
+	require.NoError(t, s.Destroy())
+
+	b1, err := os.ReadFile(first)
+	require.NoError(t, err)
+	b2, err := os.ReadFile(second)
+	require.NoError(t, err)
+	assert.Contains(t, string(b1), `msg="in the first generation"`)
+	assert.NotContains(t, string(b1), "second generation")
+	assert.Contains(t, string(b2), `msg="in the second generation"`)
+	assert.Contains(t, string(b2), `msg=derived krb5.client=alice@EXAMPLE.ORG`)
+	assert.Contains(t, string(b2), "msg=\"support: tearing down\"")
+	for _, b := range [][]byte{b1, b2} {
+		assert.NotContains(t, string(b), "before any load")
+		assert.NotContains(t, string(b), "between generations")
+	}
+}
+
+// TestTracerDuringTeardown traces on several goroutines while the module
+// is loaded and torn down over and over: under the race detector no
+// record touches a torn-down generation's file, and every record logged
+// while the writer held a generation is in that generation's file.
+func TestTracerDuringTeardown(t *testing.T) {
+	require.Equal(t, "not loaded", modules.Support.Stats().State)
+	trace := filepath.Join(t.TempDir(), "trace")
+	t.Setenv("KRB5_TRACE", trace)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					Trace(context.Background(), Tracer(nil), "racing")
+				}
+			}
+		}()
+	}
+	for range 200 {
+		s, err := NewSecretString("k")
+		require.NoError(t, err)
+		Trace(t.Context(), Tracer(nil), "held")
+		require.NoError(t, s.Destroy())
+	}
+	close(stop)
+	wg.Wait()
+	b, err := os.ReadFile(trace)
+	require.NoError(t, err)
+	assert.Equal(t, 200, strings.Count(string(b), "msg=held"))
+	assert.Equal(t, 200, strings.Count(string(b), `msg="support: loaded"`))
 }

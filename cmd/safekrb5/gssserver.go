@@ -21,26 +21,43 @@ import (
 	"github.com/safekrb5/safekrb5/krb5"
 )
 
-// sampleTimeout bounds one gss-sample connection, start to end.
-const sampleTimeout = 60 * time.Second
+// Defaults of gss-server's limits. A flood of connections that send
+// nothing can hold at most sampleConns slots, each for at most
+// sampleIdle, before the server drops them.
+const (
+	// sampleConns bounds the connections served at once (-threads).
+	sampleConns = 64
+	// sampleTimeout bounds one connection, start to end (-timeout).
+	sampleTimeout = 60 * time.Second
+	// sampleIdle bounds the wait for each frame (-idle).
+	sampleIdle = 10 * time.Second
+)
 
 // gssServer is "safekrb5 gss-server": the server side of MIT's
 // gss-sample protocol. It accepts contexts with the keytab's keys,
 // unwraps the messages clients send and answers with MIC tokens.
 func gssServer(e *env, args []string) error {
-	fl := newFlags(e, "gss-server",
-		"[-port port] [-bind address] [-keytab keytab] [-once] [-verbose] service")
+	fl := newFlags(e, "gss-server", "[-port port] [-bind address] [-keytab keytab] "+
+		"[-once] [-verbose] [-threads num] [-timeout duration] [-idle duration] service")
 	port := fl.Int("port", 4444, "the TCP port to listen on")
 	bind := fl.String("bind", "127.0.0.1", "the address to listen on")
 	keytab := fl.String("keytab", "", "the keytab (default KRB5_KTNAME, then /etc/krb5.keytab)")
 	once := fl.Bool("once", false, "serve one connection, then exit")
 	verbose := fl.Bool("verbose", false, "show the context flags of each connection")
+	threads := fl.Int("threads", sampleConns,
+		"the most connections served at once; more are closed when they arrive")
+	timeout := fl.Duration("timeout", sampleTimeout, "the longest a connection may last")
+	idle := fl.Duration("idle", sampleIdle, "the longest wait for a client's next token")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
 	if fl.NArg() != 1 {
 		fl.Usage()
 		return &exitError{code: 2, err: fmt.Errorf("")}
+	}
+	if *threads < 1 || *timeout <= 0 || *idle <= 0 {
+		return &exitError{code: 2, err: fmt.Errorf(
+			"-threads, -timeout and -idle must be positive")}
 	}
 	addr := net.JoinHostPort(*bind, strconv.Itoa(*port))
 	s, err := newSampleServer(addr, keytabPath(*keytab), fl.Arg(0), e.stdout, e.stderr)
@@ -49,6 +66,7 @@ func gssServer(e *env, args []string) error {
 	}
 	defer s.close()
 	s.verbose = *verbose
+	s.limits = sampleLimits{conns: *threads, timeout: *timeout, idle: *idle}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return s.serve(ctx, *once)
@@ -67,18 +85,29 @@ func keytabPath(flagValue string) string {
 	return strings.TrimPrefix(p, "FILE:")
 }
 
-// sampleServer serves the gss-sample protocol on one listener.
+// sampleLimits bound what the connections of a sampleServer may take.
+type sampleLimits struct {
+	conns   int           // connections served at once
+	timeout time.Duration // life of one connection
+	idle    time.Duration // wait for one frame
+}
+
+// sampleServer serves the gss-sample protocol on one listener. Its
+// fields other than those under mu are set before serve and not
+// changed after.
 type sampleServer struct {
 	kt      *krb5.Keytab
 	cred    *gssapi.AcceptorCredential
 	ln      net.Listener
 	verbose bool
+	limits  sampleLimits
 
-	// mu guards the output streams and conns.
+	// mu guards the output streams, conns and full.
 	mu     sync.Mutex
 	stdout io.Writer
 	stderr io.Writer
 	conns  map[net.Conn]struct{}
+	full   bool // a refusal was reported since the last free slot
 }
 
 // newSampleServer listens on addr and accepts contexts for the
@@ -104,7 +133,9 @@ func newSampleServer(addr, keytab, service string, stdout, stderr io.Writer) (*s
 		return nil, err
 	}
 	return &sampleServer{kt: kt, cred: cred, ln: ln, stdout: stdout, stderr: stderr,
-		conns: make(map[net.Conn]struct{})}, nil
+		conns: make(map[net.Conn]struct{}),
+		limits: sampleLimits{conns: sampleConns, timeout: sampleTimeout,
+			idle: sampleIdle}}, nil
 }
 
 // close stops listening and releases the credential and the keytab.
@@ -115,8 +146,9 @@ func (s *sampleServer) close() {
 }
 
 // serve accepts connections until ctx ends, each in its own goroutine,
-// and waits for them before it returns. With once it serves the first
-// connection alone and returns its result.
+// and waits for them before it returns. A connection that arrives while
+// limits.conns are being served is closed at once. With once it serves
+// the first connection alone and returns its result.
 func (s *sampleServer) serve(ctx context.Context, once bool) error {
 	stop := context.AfterFunc(ctx, func() {
 		s.ln.Close()
@@ -129,6 +161,7 @@ func (s *sampleServer) serve(ctx context.Context, once bool) error {
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	slots := make(chan struct{}, s.limits.conns)
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
@@ -140,14 +173,43 @@ func (s *sampleServer) serve(ctx context.Context, once bool) error {
 		if once {
 			return s.handle(conn)
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			s.refuse(conn)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer s.release(slots)
 			if err := s.handle(conn); err != nil {
 				s.printf(true, "gss-server: %s: %v\n", conn.RemoteAddr(), err)
 			}
 		}()
 	}
+}
+
+// refuse closes a connection that finds every slot taken. The first
+// refusal after a slot was free is reported, so a flood writes one line.
+func (s *sampleServer) refuse(conn net.Conn) {
+	conn.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.full {
+		s.full = true
+		fmt.Fprintf(s.stderr, "gss-server: %d connections at once, the limit "+
+			"(-threads); closing %s and any more until one ends\n",
+			s.limits.conns, conn.RemoteAddr())
+	}
+}
+
+// release frees a connection's slot.
+func (s *sampleServer) release(slots chan struct{}) {
+	s.mu.Lock()
+	s.full = false
+	s.mu.Unlock()
+	<-slots
 }
 
 // printf writes to stdout, or stderr with toErr, one call at a time.
@@ -172,13 +234,40 @@ func (s *sampleServer) track(conn net.Conn, add bool) {
 	}
 }
 
+// sampleConn is one connection with its deadlines: each frame must come
+// within idle, and the whole exchange must end by end.
+type sampleConn struct {
+	net.Conn
+	end  time.Time
+	idle time.Duration
+}
+
+// readFrame reads the next frame within the idle and total bounds, and
+// says which one ran out when one did.
+func (c *sampleConn) readFrame() (byte, []byte, error) {
+	limit, why := time.Now().Add(c.idle), fmt.Sprintf("no token for %v (-idle)", c.idle)
+	if c.end.Before(limit) {
+		limit, why = c.end, "connection open for longer than -timeout"
+	}
+	if err := c.SetReadDeadline(limit); err != nil {
+		return 0, nil, err
+	}
+	flags, tok, err := readFrame(c.Conn)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil, fmt.Errorf("%s: %w", why, err)
+	}
+	return flags, tok, err
+}
+
 // handle runs one connection: the context, then messages until the
 // client's NOOP.
-func (s *sampleServer) handle(conn net.Conn) error {
-	defer conn.Close()
-	s.track(conn, true)
-	defer s.track(conn, false)
-	if err := conn.SetDeadline(time.Now().Add(sampleTimeout)); err != nil {
+func (s *sampleServer) handle(nc net.Conn) error {
+	defer nc.Close()
+	s.track(nc, true)
+	defer s.track(nc, false)
+	conn := &sampleConn{Conn: nc, end: time.Now().Add(s.limits.timeout),
+		idle: s.limits.idle}
+	if err := conn.SetWriteDeadline(conn.end); err != nil {
 		return err
 	}
 	sc, err := s.establish(conn)
@@ -189,7 +278,7 @@ func (s *sampleServer) handle(conn net.Conn) error {
 		defer sc.Close()
 	}
 	for {
-		flags, tok, err := readFrame(conn)
+		flags, tok, err := conn.readFrame()
 		if err != nil {
 			return err
 		}
@@ -205,8 +294,8 @@ func (s *sampleServer) handle(conn net.Conn) error {
 // establish reads the client's opening NOOP and accepts the context
 // tokens that follow it. A client that sends no context gets an
 // unauthenticated connection and a nil context.
-func (s *sampleServer) establish(conn net.Conn) (*gssapi.SecurityContext, error) {
-	flags, _, err := readFrame(conn)
+func (s *sampleServer) establish(conn *sampleConn) (*gssapi.SecurityContext, error) {
+	flags, _, err := conn.readFrame()
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +309,7 @@ func (s *sampleServer) establish(conn net.Conn) (*gssapi.SecurityContext, error)
 	var neg gssapi.Negotiation
 	defer neg.Close()
 	for leg := 1; ; leg++ {
-		flags, tok, err := readFrame(conn)
+		flags, tok, err := conn.readFrame()
 		if err != nil {
 			return nil, err
 		}

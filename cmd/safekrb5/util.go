@@ -11,6 +11,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/config"
 
 	"github.com/safekrb5/safekrb5/internal/krb5conf"
+	"github.com/safekrb5/safekrb5/internal/krbname"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
 )
@@ -46,21 +47,27 @@ func loadConfig() (*config.Config, error) {
 	return krb5.LoadConfig()
 }
 
-// splitPrincipal parses "name@REALM"; without a realm the configured
-// default realm is used.
+// splitPrincipal parses a principal name as MIT's kinit does
+// (krb5_parse_name, backslash escapes included); without a realm the
+// configured default realm is used. The name comes back with its
+// components joined by "/", as the krb5 client takes it.
 func splitPrincipal(p string, cfg *config.Config) (name, realm string, err error) {
-	name, realm = p, ""
-	if i := strings.LastIndexByte(p, '@'); i >= 0 {
-		name, realm = p[:i], p[i+1:]
+	pr, err := krbname.ParsePrincipal(p, cfg.LibDefaults.DefaultRealm)
+	if err != nil {
+		return "", "", fmt.Errorf("principal %s: %w", krbname.Quote(p), err)
 	}
-	if realm == "" {
-		realm = cfg.LibDefaults.DefaultRealm
+	if pr.HasEmptyComponent() || pr.Realm == "" {
+		return "", "", fmt.Errorf("cannot tell the principal and realm of %s "+
+			"(an empty name or realm; no default_realm in the configuration?)",
+			krbname.Quote(p))
 	}
-	if name == "" || realm == "" {
-		return "", "", fmt.Errorf("cannot tell the principal and realm of %q "+
-			"(no default_realm in the configuration?)", p)
+	for _, c := range pr.Components {
+		if strings.Contains(c, "/") {
+			return "", "", fmt.Errorf("principal %s: a component holding \"/\" "+
+				"is not supported", krbname.Quote(p))
+		}
 	}
-	return name, realm, nil
+	return strings.Join(pr.Components, "/"), pr.Realm, nil
 }
 
 // parseLifetime reads a kinit duration: "10h", "30m", "1d", "3600", or

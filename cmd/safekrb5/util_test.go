@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -33,6 +34,37 @@ func TestReadLine(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, string(b))
+		})
+	}
+}
+
+// TestSplitPrincipal reads kinit's principal as krb5_parse_name does.
+func TestSplitPrincipal(t *testing.T) {
+	cfg := config.New()
+	cfg.LibDefaults.DefaultRealm = "DEF.TEST"
+	tests := []struct{ in, name, realm, err string }{
+		{in: "alice", name: "alice", realm: "DEF.TEST"},
+		{in: "alice@R", name: "alice", realm: "R"},
+		{in: "host/a.test@R", name: "host/a.test", realm: "R"},
+		{in: `bob\@corp@R`, name: "bob@corp", realm: "R"},
+		{in: `a@R\@S`, name: "a", realm: "R@S"},
+		{in: "a@b@c", err: "second unescaped @"},
+		{in: "a@R/S", err: "unescaped / in the realm"},
+		{in: "a@", err: "cannot tell the principal and realm"},
+		{in: "@R", err: "cannot tell the principal and realm"},
+		{in: `a\/b@R`, err: `a component holding "/" is not supported`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			name, realm, err := splitPrincipal(tt.in, cfg)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.name, name)
+			assert.Equal(t, tt.realm, realm)
 		})
 	}
 }

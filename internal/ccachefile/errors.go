@@ -7,16 +7,16 @@ import (
 
 var (
 	// ErrTruncated means the data ended in the middle of a field.
-	ErrTruncated = errors.New("ccachefile: unexpected end of data")
+	ErrTruncated = errors.New("unexpected end of data")
 	// ErrVersion means the file does not start with a known version.
-	ErrVersion = errors.New("ccachefile: unsupported file format version")
+	ErrVersion = errors.New("unsupported file format version")
 	// ErrLimit means a length or count is larger than the data left or
 	// than the limits of this package.
-	ErrLimit = errors.New("ccachefile: length or count out of range")
+	ErrLimit = errors.New("length or count out of range")
 	// ErrMalformed means a field holds a value the format does not allow.
-	ErrMalformed = errors.New("ccachefile: malformed field")
+	ErrMalformed = errors.New("malformed field")
 	// ErrInvalid means a Cache holds a value that cannot be written.
-	ErrInvalid = errors.New("ccachefile: value cannot be encoded")
+	ErrInvalid = errors.New("value cannot be encoded")
 )
 
 // FormatError reports where and why parsing failed. Offset is the byte
@@ -30,17 +30,9 @@ type FormatError struct {
 
 // Error describes the failure without quoting any of the input bytes.
 func (e *FormatError) Error() string {
-	return "ccachefile: reading " + e.What + " at offset " +
-		strconv.Itoa(e.Offset) + ": " + trimPrefix(e.Err.Error())
+	return "reading " + e.What + " at offset " +
+		strconv.Itoa(e.Offset) + ": " + e.Err.Error()
 }
 
 // Unwrap returns the sentinel behind the failure.
 func (e *FormatError) Unwrap() error { return e.Err }
-
-func trimPrefix(s string) string {
-	const p = "ccachefile: "
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
-}

@@ -13,7 +13,7 @@ import (
 const MaxFileSize = 64 << 20
 
 // ErrTooLarge means a file is larger than MaxFileSize.
-var ErrTooLarge = errors.New("ccachefile: file too large")
+var ErrTooLarge = errors.New("file too large")
 
 // ReadFile reads and parses the credential cache file at path. The raw
 // bytes are cleared before it returns.
@@ -23,7 +23,7 @@ func ReadFile(path string) (*Cache, error) {
 		if errors.Is(err, fileread.ErrTooLarge) {
 			return nil, fmt.Errorf("%w: %s", ErrTooLarge, path)
 		}
-		return nil, fmt.Errorf("ccachefile: %w", err)
+		return nil, err
 	}
 	defer clear(b)
 	c, err := Parse(b)
@@ -44,7 +44,7 @@ func WriteFile(path string, c *Cache) error {
 	}
 	defer clear(b)
 	if err := writeAtomic(path, b); err != nil {
-		return fmt.Errorf("ccachefile: %w", err)
+		return err
 	}
 	return nil
 }

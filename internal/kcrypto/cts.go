@@ -8,7 +8,7 @@ import (
 	"errors"
 )
 
-var errShortCiphertext = errors.New("kcrypto: ciphertext shorter than one block")
+var errShortCiphertext = errors.New("ciphertext shorter than one block")
 
 // zeroIV is the initial cipher state of every Kerberos message.
 var zeroIV [aes.BlockSize]byte

@@ -561,3 +561,20 @@ func TestDecryptPrepared(t *testing.T) {
 		}
 	}
 }
+
+// TestKeySize gives the base key lengths of RFC 3961 section 1 (des3),
+// RFC 3962 (aes-sha1), RFC 8009 (aes-sha2) and RFC 4757 (rc4), and
+// agrees with NewKey's check.
+func TestKeySize(t *testing.T) {
+	for et, want := range map[int32]int{16: 24, 17: 16, 18: 32, 19: 16, 20: 32, 23: 16} {
+		n, ok := KeySize(et)
+		require.True(t, ok, "enctype %d", et)
+		assert.Equal(t, want, n, "enctype %d", et)
+		_, err := NewKey(et, make([]byte, n))
+		assert.NoError(t, err, "enctype %d", et)
+		_, err = NewKey(et, make([]byte, n-1))
+		assert.ErrorIs(t, err, ErrKeySize, "enctype %d", et)
+	}
+	_, ok := KeySize(999)
+	assert.False(t, ok)
+}

@@ -23,13 +23,13 @@ import (
 // Errors. Integrity failures say nothing about the key or the data.
 var (
 	// ErrIntegrity: a ciphertext or checksum failed its integrity check.
-	ErrIntegrity = errors.New("kcrypto: integrity check failed")
+	ErrIntegrity = errors.New("integrity check failed")
 	// ErrUnsupported: no implementation of the enctype here or in gokrb5.
-	ErrUnsupported = errors.New("kcrypto: unsupported enctype")
+	ErrUnsupported = errors.New("unsupported enctype")
 	// ErrKeySize: the base key has the wrong length for its enctype.
-	ErrKeySize = errors.New("kcrypto: wrong key length for the enctype")
+	ErrKeySize = errors.New("wrong key length for the enctype")
 	// ErrWiped: the key was wiped.
-	ErrWiped = errors.New("kcrypto: key was wiped")
+	ErrWiped = errors.New("key was wiped")
 )
 
 // profile describes one of the enctypes implemented here.
@@ -106,6 +106,19 @@ type Key struct {
 	base    []byte
 	derived []usageKeys
 	wiped   bool
+}
+
+// KeySize returns the length in bytes of a base key of enctype et, and
+// false for an enctype neither this package nor gokrb5 implements.
+func KeySize(et int32) (int, bool) {
+	if p, ok := profileOf(et); ok {
+		return p.keyLen, true
+	}
+	e, err := crypto.GetEtype(et)
+	if err != nil {
+		return 0, false
+	}
+	return e.GetKeyByteSize(), true
 }
 
 // NewKey returns a Key holding a copy of base. A base of the wrong

@@ -11,7 +11,7 @@ import (
 
 // ErrEnctype means DeriveEntries was asked for an enctype it cannot
 // derive keys for.
-var ErrEnctype = errors.New("keytabfile: unsupported enctype")
+var ErrEnctype = errors.New("unsupported enctype")
 
 // DefaultSalt returns the salt RFC 4120 section 4 defines for a
 // principal: the realm followed by the name components, unseparated.

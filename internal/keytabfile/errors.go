@@ -3,23 +3,22 @@ package keytabfile
 import (
 	"errors"
 	"strconv"
-	"strings"
 )
 
 var (
 	// ErrTruncated means the data ended in the middle of a field.
-	ErrTruncated = errors.New("keytabfile: unexpected end of data")
+	ErrTruncated = errors.New("unexpected end of data")
 	// ErrVersion means the file does not start with a known version.
-	ErrVersion = errors.New("keytabfile: unsupported file format version")
+	ErrVersion = errors.New("unsupported file format version")
 	// ErrLimit means a length or count is beyond what the data or this
 	// package's limits allow.
-	ErrLimit = errors.New("keytabfile: length or count out of range")
+	ErrLimit = errors.New("length or count out of range")
 	// ErrMalformed means a field holds a value the format does not allow.
-	ErrMalformed = errors.New("keytabfile: malformed field")
+	ErrMalformed = errors.New("malformed field")
 	// ErrInvalid means a Keytab holds a value that cannot be written.
-	ErrInvalid = errors.New("keytabfile: value cannot be encoded")
+	ErrInvalid = errors.New("value cannot be encoded")
 	// ErrTooLarge means a file is larger than MaxFileSize.
-	ErrTooLarge = errors.New("keytabfile: file too large")
+	ErrTooLarge = errors.New("file too large")
 )
 
 // FormatError reports where and why parsing failed. Offset is the byte
@@ -33,9 +32,8 @@ type FormatError struct {
 
 // Error describes the failure without quoting any of the input bytes.
 func (e *FormatError) Error() string {
-	return "keytabfile: reading " + e.What + " at offset " +
-		strconv.Itoa(e.Offset) + ": " +
-		strings.TrimPrefix(e.Err.Error(), "keytabfile: ")
+	return "reading " + e.What + " at offset " +
+		strconv.Itoa(e.Offset) + ": " + e.Err.Error()
 }
 
 // Unwrap returns the sentinel behind the failure.

@@ -20,7 +20,7 @@ func ReadFile(path string) (*Keytab, error) {
 		if errors.Is(err, fileread.ErrTooLarge) {
 			return nil, fmt.Errorf("%w: %s", ErrTooLarge, path)
 		}
-		return nil, fmt.Errorf("keytabfile: %w", err)
+		return nil, err
 	}
 	defer clear(b)
 	c, err := Parse(b)
@@ -41,7 +41,7 @@ func WriteFile(path string, k *Keytab) error {
 	}
 	defer clear(b)
 	if err := writeAtomic(path, b); err != nil {
-		return fmt.Errorf("keytabfile: %w", err)
+		return err
 	}
 	return nil
 }

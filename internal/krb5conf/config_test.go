@@ -137,7 +137,7 @@ func TestValueErrorNamesFileAndLine(t *testing.T) {
 			var ve *ValueError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.pos, ve.File+":"+itoa(ve.Line))
-			assert.True(t, strings.HasPrefix(err.Error(), "krb5conf: "+tt.pos+": "),
+			assert.True(t, strings.HasPrefix(err.Error(), tt.pos+": "),
 				err.Error())
 		})
 	}

@@ -8,50 +8,54 @@ import (
 
 // Sentinel errors. A SyntaxError unwraps to one of the first group, so
 // callers can tell the kind of failure with errors.Is.
+//
+// The texts of this package's errors carry no package prefix: they reach
+// users only through the public packages, which add their own ("krb5: "),
+// and a user is helped by the file and line, not by an internal name.
 var (
 	// ErrSectionNotTop reports a section header inside an open block
 	// (MIT's PROF_SECTION_NOTOP).
-	ErrSectionNotTop = errors.New("krb5conf: section header not at top level")
+	ErrSectionNotTop = errors.New("section header not at top level")
 	// ErrSectionSyntax reports a malformed section header
 	// (MIT's PROF_SECTION_SYNTAX).
-	ErrSectionSyntax = errors.New("krb5conf: syntax error in section header")
+	ErrSectionSyntax = errors.New("syntax error in section header")
 	// ErrRelationSyntax reports a malformed relation
 	// (MIT's PROF_RELATION_SYNTAX).
-	ErrRelationSyntax = errors.New("krb5conf: syntax error in relation")
+	ErrRelationSyntax = errors.New("syntax error in relation")
 	// ErrExtraBrace reports a closing brace with no open block
 	// (MIT's PROF_EXTRA_CBRACE).
-	ErrExtraBrace = errors.New("krb5conf: extra closing brace")
+	ErrExtraBrace = errors.New("extra closing brace")
 	// ErrMissingBrace reports a "tag =" line not followed by a line
 	// starting with an opening brace (MIT's PROF_MISSING_OBRACE).
-	ErrMissingBrace = errors.New("krb5conf: missing opening brace")
+	ErrMissingBrace = errors.New("missing opening brace")
 	// ErrInclude reports an include or includedir directive whose
 	// target could not be read (MIT's PROF_FAIL_INCLUDE_FILE and
 	// PROF_FAIL_INCLUDE_DIR).
-	ErrInclude = errors.New("krb5conf: included file could not be read")
+	ErrInclude = errors.New("included file could not be read")
 	// ErrIncludeCycle reports a file that includes itself, directly or
 	// through other files.
-	ErrIncludeCycle = errors.New("krb5conf: include cycle")
+	ErrIncludeCycle = errors.New("include cycle")
 	// ErrTooDeep reports blocks nested deeper than MaxNesting or
 	// includes nested deeper than MaxIncludeDepth.
-	ErrTooDeep = errors.New("krb5conf: nesting too deep")
+	ErrTooDeep = errors.New("nesting too deep")
 	// ErrTooLarge reports a file larger than MaxFileSize.
-	ErrTooLarge = errors.New("krb5conf: file too large")
+	ErrTooLarge = errors.New("file too large")
 	// ErrModule reports a "module" directive, which loads a profile
 	// plugin in MIT and is not supported here (MIT's PROF_MODULE).
-	ErrModule = errors.New("krb5conf: module directive not supported")
+	ErrModule = errors.New("module directive not supported")
 
 	// ErrNoConfig is returned by Load when none of the files exists
 	// (MIT's profile_init returns ENOENT in that case). It also matches
 	// fs.ErrNotExist.
-	ErrNoConfig = fmt.Errorf("krb5conf: no configuration file found: %w",
+	ErrNoConfig = fmt.Errorf("no configuration file found: %w",
 		fs.ErrNotExist)
 
 	// ErrBadValue reports a value that does not parse as the type
 	// asked for: a boolean, an integer or a duration.
-	ErrBadValue = errors.New("krb5conf: invalid value")
+	ErrBadValue = errors.New("invalid value")
 	// ErrNoEnctypes reports an enctype list that resolves to no usable
 	// encryption type (MIT's KRB5_CONFIG_ETYPE_NOSUPP).
-	ErrNoEnctypes = errors.New("krb5conf: no supported encryption types")
+	ErrNoEnctypes = errors.New("no supported encryption types")
 )
 
 // SyntaxError describes a file that could not be parsed: where, and why.
@@ -71,9 +75,9 @@ type SyntaxError struct {
 	cause error
 }
 
-// Error returns "krb5conf: FILE:LINE: msg".
+// Error returns "FILE:LINE: msg".
 func (e *SyntaxError) Error() string {
-	s := fmt.Sprintf("krb5conf: %s:%d: %s", e.File, e.Line, e.Msg)
+	s := fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	if e.cause != nil {
 		s += ": " + e.cause.Error()
 	}
@@ -110,14 +114,13 @@ type ValueError struct {
 }
 
 // Error returns a message naming the file and line, the relation and the
-// value: "krb5conf: FILE:LINE: section.tag = "value": reason".
+// value: "FILE:LINE: section.tag = "value": reason".
 func (e *ValueError) Error() string {
 	where := ""
 	if e.File != "" {
 		where = fmt.Sprintf("%s:%d: ", e.File, e.Line)
 	}
-	s := fmt.Sprintf("krb5conf: %s%s = %q: %s", where, joinPath(e.Path),
-		e.Value, trimPrefix(e.kind))
+	s := fmt.Sprintf("%s%s = %q: %s", where, joinPath(e.Path), e.Value, e.kind)
 	if e.cause != nil {
 		s += ": " + e.cause.Error()
 	}
@@ -131,15 +134,6 @@ func (e *ValueError) Unwrap() []error {
 		errs = append(errs, e.cause)
 	}
 	return errs
-}
-
-func trimPrefix(err error) string {
-	const p = "krb5conf: "
-	s := err.Error()
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
 }
 
 func joinPath(path []string) string {

@@ -366,7 +366,7 @@ func TestParseErrors(t *testing.T) {
 			require.ErrorAs(t, err, &se)
 			assert.Equal(t, tt.pos, se.File+":"+itoa(se.Line))
 			assert.True(t, strings.HasPrefix(err.Error(),
-				"krb5conf: "+tt.pos+": "), err.Error())
+				tt.pos+": "), err.Error())
 		})
 	}
 }

@@ -71,18 +71,27 @@ func loadWith(src source, paths []string) (*Profile, error) {
 			accessErr = err
 			continue
 		case isReadError(err):
-			return nil, fmt.Errorf("krb5conf: %s: %w", name, err)
+			return nil, readError(name, err)
 		default:
 			return nil, err
 		}
 	}
 	if len(prof.files) == 0 {
 		if accessErr != nil {
-			return nil, fmt.Errorf("krb5conf: %w", accessErr)
+			return nil, accessErr
 		}
 		return nil, ErrNoConfig
 	}
 	return prof, nil
+}
+
+// readError names the file in err once: an *fs.PathError already does.
+func readError(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // isReadError reports whether err came from reading the top-level file

@@ -9,7 +9,7 @@ import (
 )
 
 // ErrMalformed is matched by errors.Is for every decoding failure.
-var ErrMalformed = errors.New("krbmsg: malformed message")
+var ErrMalformed = errors.New("malformed message")
 
 // DecodeError says which field of which message did not decode.
 type DecodeError struct {
@@ -18,7 +18,7 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	return "krbmsg: malformed " + e.Field + ": " + e.Detail
+	return "malformed " + e.Field + ": " + e.Detail
 }
 
 // Unwrap returns ErrMalformed.

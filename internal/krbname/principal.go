@@ -3,6 +3,7 @@ package krbname
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +19,7 @@ const (
 
 // ErrBadName is returned by ParsePrincipal for a string that is not a
 // principal name.
-var ErrBadName = errors.New("krbname: malformed principal name")
+var ErrBadName = errors.New("malformed principal name")
 
 // Principal is a Kerberos principal name: a name type, a realm and the
 // name components (RFC 4120 section 5.2.2). The zero value is the empty
@@ -94,16 +95,49 @@ func quote(b *strings.Builder, s string) {
 	}
 }
 
+// ParseFlags change how ParsePrincipalFlags reads a name, as MIT's
+// KRB5_PRINCIPAL_PARSE_* flags do.
+type ParseFlags uint8
+
+const (
+	// ParseEnterprise reads an enterprise name (RFC 6806 section 5):
+	// "/" separates nothing, the first unescaped "@" belongs to the
+	// name, and the next one, if any, starts the realm. The name is one
+	// component of type NameTypeEnterprise.
+	ParseEnterprise ParseFlags = 1 << iota
+	// ParseNoRealm refuses a name with a realm and leaves the realm of
+	// one without it empty.
+	ParseNoRealm
+	// ParseRequireRealm refuses a name without a realm.
+	ParseRequireRealm
+)
+
+// NameTypeEnterprise is KRB5_NT_ENTERPRISE_PRINCIPAL (RFC 6806).
+const NameTypeEnterprise int32 = 10
+
 // ParsePrincipal parses MIT's string form of a principal, the inverse of
-// String. A name without "@realm" gets defaultRealm. The name type is
-// NameTypeSrvInst for "krbtgt/REALM" names, as MIT infers it, and
-// NameTypePrincipal otherwise. Errors wrap ErrBadName.
+// String, as krb5_parse_name does; see ParsePrincipalFlags.
 func ParsePrincipal(s, defaultRealm string) (Principal, error) {
+	return ParsePrincipalFlags(s, defaultRealm, 0)
+}
+
+// ParsePrincipalFlags parses a principal name by the rules of MIT's
+// krb5_parse_name_flags. Components are separated by "/" and the realm
+// follows the first unescaped "@"; a backslash escapes the next byte,
+// with "\n", "\t", "\b" and "\0" standing for newline, tab, backspace and
+// NUL. Empty components and an empty realm ("a//b", "@R", "a@") are
+// valid, as in MIT. A second unescaped "@", an unescaped "/" in the
+// realm and a trailing backslash are errors. A name without a realm gets
+// defaultRealm. The name type is NameTypeSrvInst for "krbtgt/REALM",
+// as MIT infers it, NameTypeEnterprise with ParseEnterprise, and
+// NameTypePrincipal otherwise. Errors wrap ErrBadName.
+func ParsePrincipalFlags(s, defaultRealm string, flags ParseFlags) (Principal, error) {
+	enterprise := flags&ParseEnterprise != 0
 	var (
-		p        Principal
-		cur      strings.Builder
-		inRealm  bool
-		hasRealm bool
+		p       Principal
+		cur     strings.Builder
+		inRealm bool
+		nameAt  bool // the enterprise name's own "@" was seen
 	)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -115,9 +149,15 @@ func ParsePrincipal(s, defaultRealm string) (Principal, error) {
 					ErrBadName)
 			}
 			cur.WriteByte(unescape(s[i]))
-		case c == '/' && !inRealm:
+		case c == '/' && inRealm:
+			return Principal{}, fmt.Errorf("%w: unescaped / in the realm",
+				ErrBadName)
+		case c == '/' && !enterprise:
 			p.Components = append(p.Components, cur.String())
 			cur.Reset()
+		case c == '@' && enterprise && !nameAt && !inRealm:
+			nameAt = true
+			cur.WriteByte(c)
 		case c == '@':
 			if inRealm {
 				return Principal{}, fmt.Errorf("%w: second unescaped @",
@@ -125,28 +165,40 @@ func ParsePrincipal(s, defaultRealm string) (Principal, error) {
 			}
 			p.Components = append(p.Components, cur.String())
 			cur.Reset()
-			inRealm, hasRealm = true, true
+			inRealm = true
 		default:
 			cur.WriteByte(c)
 		}
 	}
-	if inRealm {
+	switch {
+	case inRealm && flags&ParseNoRealm != 0:
+		return Principal{}, fmt.Errorf("%w: a realm where none may be given",
+			ErrBadName)
+	case inRealm:
 		p.Realm = cur.String()
-	} else {
+	case flags&ParseRequireRealm != 0:
+		return Principal{}, fmt.Errorf("%w: no realm", ErrBadName)
+	default:
 		p.Components = append(p.Components, cur.String())
-		p.Realm = defaultRealm
+		if flags&ParseNoRealm == 0 {
+			p.Realm = defaultRealm
+		}
 	}
-	if hasRealm && p.Realm == "" {
-		return Principal{}, fmt.Errorf("%w: empty realm", ErrBadName)
-	}
-	if len(p.Components) == 1 && p.Components[0] == "" {
-		return Principal{}, fmt.Errorf("%w: empty name", ErrBadName)
-	}
-	p.NameType = NameTypePrincipal
-	if len(p.Components) == 2 && p.Components[0] == "krbtgt" {
+	switch {
+	case enterprise:
+		p.NameType = NameTypeEnterprise
+	case len(p.Components) == 2 && p.Components[0] == "krbtgt":
 		p.NameType = NameTypeSrvInst
+	default:
+		p.NameType = NameTypePrincipal
 	}
 	return p, nil
+}
+
+// HasEmptyComponent reports whether p has no components or an empty
+// one, which MIT's parser allows but no KDC issues tickets for.
+func (p Principal) HasEmptyComponent() bool {
+	return len(p.Components) == 0 || slices.Contains(p.Components, "")
 }
 
 func unescape(c byte) byte {

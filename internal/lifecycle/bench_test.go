@@ -214,3 +214,21 @@ func TestShutdownMillionIdleBounded(t *testing.T) {
 		t.Errorf("%.1f bytes of bookkeeping per object, want at most 64", per)
 	}
 }
+
+// BenchmarkLoadTeardown loads and tears down a module with one
+// dependency, which loads and tears down with it: one generation of
+// each per iteration.
+func BenchmarkLoadTeardown(b *testing.B) {
+	dep := NewModule(Config{Name: "bench-dep"})
+	m := NewModule(Config{Name: "bench-top", Deps: []*Module{dep}})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		h, err := m.Open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := h.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -58,8 +58,12 @@ type ShutdownError struct {
 // Error lists the live objects.
 func (e *ShutdownError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: shutdown: %v with %d live objects", e.Module,
-		e.Cause, len(e.Live))
+	noun := "objects"
+	if len(e.Live) == 1 {
+		noun = "object"
+	}
+	fmt.Fprintf(&b, "%s: shutdown: %v with %d live %s", e.Module,
+		e.Cause, len(e.Live), noun)
 	const most = 20
 	for i, o := range e.Live {
 		if i == most {

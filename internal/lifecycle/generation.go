@@ -21,12 +21,14 @@ type Generation struct {
 	// finalized is set once the generation was torn down.
 	finalized atomic.Bool
 
-	// ctx is cancelled when the generation stops; wg counts the goroutines
-	// started with Go. goMu makes Go and stop exclusive, so no goroutine is
-	// added after stop began waiting.
+	// goMu guards ctx, cancel and stopped, and makes Go and stop
+	// exclusive, so no goroutine is added after stop began waiting. ctx
+	// is made on first use (most generations never ask for it) and is
+	// cancelled when the generation stops; wg counts the goroutines
+	// started with Go.
+	goMu    sync.Mutex
 	ctx     context.Context
 	cancel  context.CancelFunc
-	goMu    sync.Mutex
 	stopped bool
 	wg      sync.WaitGroup
 
@@ -37,7 +39,6 @@ type Generation struct {
 
 func newGeneration(m *Module, id uint64) *Generation {
 	g := &Generation{mod: m, id: id}
-	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.head.next = &g.head
 	g.head.prev = &g.head
 	return g
@@ -53,8 +54,23 @@ func (g *Generation) Module() *Module { return g.mod }
 func (g *Generation) Finalized() bool { return g.finalized.Load() }
 
 // Context returns a context that is cancelled when the generation starts
-// tearing down.
-func (g *Generation) Context() context.Context { return g.ctx }
+// tearing down (already cancelled if it has).
+func (g *Generation) Context() context.Context {
+	g.goMu.Lock()
+	defer g.goMu.Unlock()
+	return g.contextLocked()
+}
+
+// contextLocked returns ctx, making it first if needed.
+func (g *Generation) contextLocked() context.Context {
+	if g.ctx == nil {
+		g.ctx, g.cancel = context.WithCancel(context.Background())
+		if g.stopped {
+			g.cancel()
+		}
+	}
+	return g.ctx
+}
 
 // Go runs f in a goroutine owned by the generation. Teardown cancels the
 // context passed to f and waits for f to return. Go reports false, and does
@@ -65,10 +81,11 @@ func (g *Generation) Go(f func(ctx context.Context)) bool {
 	if g.stopped {
 		return false
 	}
+	ctx := g.contextLocked()
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
-		f(g.ctx)
+		f(ctx)
 	}()
 	return true
 }
@@ -77,8 +94,10 @@ func (g *Generation) Go(f func(ctx context.Context)) bool {
 func (g *Generation) stop() {
 	g.goMu.Lock()
 	g.stopped = true
+	if g.cancel != nil {
+		g.cancel()
+	}
 	g.goMu.Unlock()
-	g.cancel()
 	g.wg.Wait()
 }
 

@@ -382,3 +382,57 @@ func TestRefusesNamesTheStateWithoutLoading(t *testing.T) {
 		})
 	}
 }
+
+func TestShutdownErrorText(t *testing.T) {
+	obj := ObjectInfo{Module: "krb5", Kind: "client", Generation: 2}
+	tests := []struct {
+		name string
+		live []ObjectInfo
+		want string
+	}{
+		{"none", nil,
+			"krb5: shutdown: context deadline exceeded with 0 live objects"},
+		{"one", []ObjectInfo{obj},
+			"krb5: shutdown: context deadline exceeded with 1 live object; " +
+				"krb5 client (generation 2)"},
+		{"two", []ObjectInfo{obj, obj},
+			"krb5: shutdown: context deadline exceeded with 2 live objects; " +
+				"krb5 client (generation 2); krb5 client (generation 2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := &ShutdownError{Module: "krb5", Live: tt.live,
+				Cause: context.DeadlineExceeded}
+			assert.Equal(t, tt.want, err.Error())
+		})
+	}
+}
+
+// TestGenerationContext: a generation's context, made on first use, is
+// live while the generation is, is the one its goroutines get, and is
+// cancelled by teardown, also when first asked for afterwards.
+func TestGenerationContext(t *testing.T) {
+	m := NewModule(Config{Name: "ctx"})
+	h, err := m.Open()
+	require.NoError(t, err)
+	g := h.Generation()
+	ctx := g.Context()
+	require.NoError(t, ctx.Err())
+	assert.Same(t, ctx, g.Context())
+	got := make(chan context.Context, 1)
+	require.True(t, g.Go(func(c context.Context) {
+		got <- c
+		<-c.Done()
+	}))
+	assert.Same(t, ctx, <-got)
+	require.NoError(t, h.Close(), "teardown stops the goroutine")
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	assert.False(t, g.Go(func(context.Context) {}))
+
+	h, err = m.Open()
+	require.NoError(t, err)
+	g = h.Generation()
+	require.NoError(t, h.Close())
+	assert.ErrorIs(t, g.Context().Err(), context.Canceled,
+		"asked for only after teardown")
+}
