@@ -13,13 +13,25 @@ import (
 )
 
 func klist(e *env, args []string) error {
-	fl := newFlags(e, "klist", "[-c ccache] | -k [keytab]")
+	fl := newFlags(e, "klist", "[-c ccache | ccache | -k [keytab]]")
 	ccName := fl.String("c", "", "the credential cache to list (default KRB5CCNAME)")
 	keytab := fl.Bool("k", false, "list a keytab instead of a credential cache")
 	fl.Bool("t", true, "show timestamps in keytab listings (always on)")
 	fl.Bool("e", true, "show enctypes in keytab listings (always on)")
-	if err := parse(fl, args); err != nil {
+	if err := parseMIT(fl, args); err != nil {
 		return err
+	}
+	if err := extraArguments(fl, 1); err != nil {
+		return err
+	}
+	switch {
+	case *ccName != "" && *keytab:
+		fl.Usage()
+		return &exitError{code: 2, err: fmt.Errorf("-c and -k exclude each other")}
+	case *ccName != "" && fl.NArg() > 0:
+		fl.Usage()
+		return &exitError{code: 2, err: fmt.Errorf(
+			"the cache is named twice: -c %s and %s", *ccName, fl.Arg(0))}
 	}
 	if *keytab {
 		name := fl.Arg(0)
@@ -29,7 +41,7 @@ func klist(e *env, args []string) error {
 		return listKeytab(e, name)
 	}
 	name := *ccName
-	if name == "" && fl.NArg() == 1 {
+	if name == "" {
 		name = fl.Arg(0)
 	}
 	return listCCache(e, name)

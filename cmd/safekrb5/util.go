@@ -34,6 +34,43 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseMIT parses flags the way MIT's tools parse theirs on Linux, where
+// getopt lets flags follow the operands: "kinit alice -l 1h" and
+// "kvno HTTP/www -c FILE:cc" mean what they say instead of taking "-l"
+// or "-c" for a principal. An argument "--" ends the flags; what follows
+// it is an operand even when it starts with "-". The operands, in their
+// order, are then fs.Args().
+func parseMIT(fs *flag.FlagSet, args []string) error {
+	var operands []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		used := args[:len(args)-len(rest)]
+		if len(rest) == 0 || (len(used) > 0 && used[len(used)-1] == "--") {
+			operands = append(operands, rest...)
+			break
+		}
+		operands = append(operands, rest[0])
+		args = rest[1:]
+	}
+	// Parsing "--" alone sets no flag and leaves the operands as Args.
+	return parse(fs, append([]string{"--"}, operands...))
+}
+
+// extraArguments refuses operands beyond the first max ones, as MIT's
+// tools do, instead of ignoring them: "kdestroy FILE:x" would otherwise
+// destroy the default cache rather than FILE:x.
+func extraArguments(fs *flag.FlagSet, max int) error {
+	if fs.NArg() <= max {
+		return nil
+	}
+	fs.Usage()
+	return &exitError{code: 2, err: fmt.Errorf("extra arguments (starting with %q)",
+		fs.Arg(max))}
+}
+
 func errors2(err error) error {
 	if err == nil || err.Error() == "flag: help requested" {
 		return fmt.Errorf("")
@@ -70,7 +107,9 @@ func parseLifetime(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	d, err := krb5conf.ParseDuration(s)
-	if err != nil {
+	if err != nil || d <= 0 {
+		// MIT's kinit refuses a zero lifetime too; a negative one
+		// would otherwise be dropped in silence for the default.
 		return 0, fmt.Errorf("bad lifetime %q", s)
 	}
 	return d, nil
