@@ -18,6 +18,7 @@ import (
 	"github.com/safekrb5/safekrb5/errortables"
 	"github.com/safekrb5/safekrb5/internal/kcrypto"
 	"github.com/safekrb5/safekrb5/internal/krbmsg"
+	"github.com/safekrb5/safekrb5/internal/lifecycle"
 	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/krb5"
 	"github.com/safekrb5/safekrb5/support"
@@ -30,17 +31,23 @@ const DefaultInitFlags = FlagMutual | FlagReplay | FlagSequence | FlagInteg | Fl
 
 // Initiator is the initiator's side of a context being established: it
 // made the first token and waits for the acceptor's answer. It holds the
-// keys it will need to check the answer; Close, or Finish, wipes them.
+// keys it will need to check the answer; Close, or the Step or Finish
+// that ends the negotiation, wipes them. It is a live object of gssapi:
+// gssapi.Shutdown waits for it to end, and after gssapi.Close its calls
+// fail with ErrFinalized. Step and Finish are for one goroutine at a
+// time; Close may race with them.
 type Initiator struct {
-	ticket   *krb5.ServiceTicket
-	flags    uint32
-	ctime    time.Time
-	cusec    int
-	seq      uint32
-	subkey   *support.Secret
-	subType  int32
-	neg      *initNegotiation // SPNEGO's state; nil for raw Kerberos
-	finished bool
+	ticket  *krb5.ServiceTicket
+	flags   uint32
+	ctime   time.Time
+	cusec   int
+	seq     uint32
+	subkey  *support.Secret
+	subType int32
+	neg     *initNegotiation // SPNEGO's state; nil for raw Kerberos
+	// obj makes the initiator a live object of gssapi: it guards Step
+	// and Finish, and its release wipes the keys above.
+	obj *lifecycle.Object
 }
 
 // InitOption changes how a context is initiated.
@@ -190,7 +197,7 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 		return err
 	})
 	if err != nil {
-		in.Close()
+		in.release()
 		return nil, nil, err
 	}
 	opts := types.NewKrbFlags()
@@ -200,15 +207,22 @@ func initiate(tkt *krb5.ServiceTicket, s initSettings, d *delegation) (*Initiato
 	msg := krbmsg.AppendAPReq(nil, opts, &tkt.Ticket, authEnc)
 	tok, err := krb5Token(tokAPReq, msg)
 	if err != nil {
-		in.Close()
+		in.release()
 		return nil, nil, err
 	}
 	if !s.raw {
 		if tok, err = in.startSPNEGO(tok, &s); err != nil {
-			in.Close()
+			in.release()
 			return nil, nil, err
 		}
 	}
+	// The initiator becomes a live object once it is whole, so that a
+	// teardown never releases it while it is being built.
+	if in.obj, err = initiatorKind.NewObject(in.release); err != nil {
+		in.release()
+		return nil, nil, err
+	}
+	lifecycle.WatchLeak(in, in.obj)
 	return in, tok, nil
 }
 
@@ -248,7 +262,7 @@ func (in *Initiator) Finish(tok []byte) (*SecurityContext, error) {
 	if sc != nil {
 		sc.Close()
 	}
-	in.Close()
+	in.obj.Close()
 	if err == nil || errors.Is(err, ErrContinueNeeded) {
 		return nil, gssErr(errortables.GSSFailure, nil,
 			"the acceptor asks for another SPNEGO leg, which Finish cannot send "+
@@ -357,9 +371,13 @@ func (in *Initiator) established(sc *SecurityContext) (*SecurityContext, error) 
 	return out, err
 }
 
-// Close wipes the initiator's keys. It is safe to call more than once.
-func (in *Initiator) Close() {
-	in.finished = true
+// Close waits for a Step or Finish in flight, then wipes the initiator's
+// keys; later calls fail with ErrClosed. A second Close returns ErrClosed
+// too. Step and Finish close the initiator when the negotiation ends.
+func (in *Initiator) Close() error { return in.obj.Close() }
+
+// release wipes the keys, once no call is in flight.
+func (in *Initiator) release() {
 	in.neg.close()
 	if in.subkey != nil {
 		in.subkey.Destroy()

@@ -22,8 +22,9 @@ var (
 // Object kinds of the gssapi module, as statistics and shutdown reports
 // name them.
 var (
-	acceptorKind = modules.GSSAPI.NewKind("acceptor-credential")
-	contextKind  = modules.GSSAPI.NewKind("security-context")
+	acceptorKind  = modules.GSSAPI.NewKind("acceptor-credential")
+	contextKind   = modules.GSSAPI.NewKind("security-context")
+	initiatorKind = modules.GSSAPI.NewKind("initiator")
 )
 
 // state is one generation of the gssapi module.

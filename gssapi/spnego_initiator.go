@@ -120,20 +120,26 @@ func (in *Initiator) startSPNEGO(krbTok []byte, s *initSettings) ([]byte, error)
 // negotiation. Once the negotiation ends, with a context or an error,
 // the initiator's keys are wiped.
 func (in *Initiator) Step(tok []byte) (*SecurityContext, []byte, error) {
-	if in.finished {
-		return nil, nil, ErrClosed
+	if err := in.obj.Enter(); err != nil {
+		return nil, nil, err
 	}
+	sc, out, err := in.step(tok)
+	in.obj.Leave()
+	if !errors.Is(err, ErrContinueNeeded) {
+		in.obj.Close() // the negotiation is over
+	}
+	return sc, out, err
+}
+
+// step is Step inside the lifecycle guard.
+func (in *Initiator) step(tok []byte) (*SecurityContext, []byte, error) {
 	if in.neg == nil {
-		defer in.Close()
 		sc, err := in.finishKRB5(tok)
 		return sc, nil, err
 	}
 	sc, out, err := in.neg.step(in, tok)
 	if err == nil {
 		in.neg.sc = nil // the caller's now
-	}
-	if !errors.Is(err, ErrContinueNeeded) {
-		in.Close()
 	}
 	return sc, out, err
 }

@@ -42,7 +42,7 @@ func krbInitiator(t *testing.T, flags uint32) (*gssapi.Initiator, []byte) {
 	in, tok, err := gssapi.Initiate(ctxT(t), client(t, r), "HTTP/localhost",
 		gssapi.RawKerberos(), gssapi.WithFlags(flags))
 	require.NoError(t, err)
-	t.Cleanup(in.Close)
+	t.Cleanup(func() { in.Close() })
 	return in, tok
 }
 

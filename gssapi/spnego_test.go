@@ -36,7 +36,7 @@ func rawKRB5(t *testing.T) []byte {
 	r := testRealm(t)
 	in, tok, err := gssapi.Initiate(ctxT(t), client(t, r), "HTTP/localhost", gssapi.RawKerberos())
 	require.NoError(t, err)
-	t.Cleanup(in.Close)
+	t.Cleanup(func() { in.Close() })
 	return tok
 }
 
