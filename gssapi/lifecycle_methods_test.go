@@ -45,6 +45,12 @@ func makeLiveObjects(t *testing.T, r *testrealm.Realm) *liveObjects {
 	require.NoError(t, err)
 	tkt, err := c.ServiceTicket(ctx, r.Service)
 	require.NoError(t, err)
+	// The service acts for the user (S4U2Self), which MIT grants to any
+	// service.
+	svc, err := krb5.NewWithKeytab(r.Service, r.Name, kt, cfg)
+	require.NoError(t, err)
+	imp, err := svc.ImpersonateUser(ctx, r.User)
+	require.NoError(t, err)
 
 	cred, err := gssapi.NewAcceptorCredential(kt)
 	require.NoError(t, err)
@@ -68,7 +74,8 @@ func makeLiveObjects(t *testing.T, r *testrealm.Realm) *liveObjects {
 		cfg:       cfg,
 		principal: c.Principal(),
 		token:     tok2,
-		objects:   []any{c, kt, klib, tkt, cred, glib, pending, accepted, initiated, tr},
+		objects: []any{c, svc, imp, kt, klib, tkt, cred, glib, pending, accepted, initiated,
+			tr},
 	}
 }
 
@@ -174,13 +181,11 @@ func callEveryMethod(t *testing.T, obj any, lo *liveObjects, want error) {
 func TestMethodsAfterClose(t *testing.T) {
 	r := testRealm(t)
 	lo := makeLiveObjects(t, r)
-	// Close contexts and credentials before the client and keytab under
-	// them, as a program would; the ticket belongs to the client.
+	// Close contexts and credentials before the clients and keytab under
+	// them, as a program would; the tickets belong to the clients.
 	for i := len(lo.objects) - 1; i >= 0; i-- {
 		if cl, ok := lo.objects[i].(interface{ Close() error }); ok {
 			require.NoError(t, cl.Close())
-		} else if cl, ok := lo.objects[i].(interface{ Close() }); ok {
-			cl.Close()
 		}
 	}
 	for _, obj := range lo.objects {
