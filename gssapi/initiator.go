@@ -36,6 +36,8 @@ const DefaultInitFlags = FlagMutual | FlagReplay | FlagSequence | FlagInteg | Fl
 // gssapi.Shutdown waits for it to end, and after gssapi.Close its calls
 // fail with ErrFinalized. Step and Finish are for one goroutine at a
 // time; Close may race with them.
+// Only Initiate and InitiateWithTicket make a usable Initiator; the
+// methods of a zero one panic.
 type Initiator struct {
 	ticket  *krb5.ServiceTicket
 	flags   uint32

@@ -25,6 +25,8 @@ import (
 // of the krb5 module, safe for concurrent use. Close stops its renewal
 // goroutine, waits for calls in flight and wipes every key it holds; calls
 // that start after Close fail with ErrClosed.
+// Only the New functions make a usable Client; the methods of a zero one
+// panic.
 type Client struct {
 	obj      *lifecycle.Object
 	settings settings
