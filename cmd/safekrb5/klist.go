@@ -13,11 +13,11 @@ import (
 )
 
 func klist(e *env, args []string) error {
-	fl := newFlags(e, "klist", "[-c ccache | ccache | -k [keytab]]")
+	fl := newFlags(e, "klist", "[-c ccache | ccache | -k [-t] [-e] [keytab]]")
 	ccName := fl.String("c", "", "the credential cache to list (default KRB5CCNAME)")
 	keytab := fl.Bool("k", false, "list a keytab instead of a credential cache")
-	fl.Bool("t", true, "show timestamps in keytab listings (always on)")
-	fl.Bool("e", true, "show enctypes in keytab listings (always on)")
+	times := fl.Bool("t", false, "show timestamps in keytab listings")
+	etypes := fl.Bool("e", false, "show enctypes in keytab listings")
 	if err := parseMIT(fl, args); err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func klist(e *env, args []string) error {
 		if name == "" {
 			name = defaultServiceKeytab()
 		}
-		return listKeytab(e, name)
+		return listKeytab(e, name, *times, *etypes)
 	}
 	name := *ccName
 	if name == "" {
@@ -93,7 +93,7 @@ func listCCache(e *env, name string) error {
 	return nil
 }
 
-func listKeytab(e *env, name string) error {
+func listKeytab(e *env, name string, times, etypes bool) error {
 	path, err := keytabFilePath(name)
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func listKeytab(e *env, name string) error {
 	}
 	defer kt.Wipe()
 	fmt.Fprintf(e.stdout, "Keytab name: FILE:%s\n", path)
-	fmt.Fprint(e.stdout, kt.List(nil))
+	fmt.Fprint(e.stdout, kt.ListColumns(nil, times, etypes))
 	return nil
 }
 

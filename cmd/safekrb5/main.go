@@ -8,7 +8,7 @@
 // Usage:
 //
 //	safekrb5 kinit [-k] [-t keytab] [-c ccache] [-T armor_ccache] [-l lifetime] [-r renew] [-f|-F] [principal]
-//	safekrb5 klist [-c ccache | ccache | -k [keytab]]
+//	safekrb5 klist [-c ccache | ccache | -k [-t] [-e] [keytab]]
 //	safekrb5 kvno [-c ccache] [{-I|-U} for_user [-P]] service...
 //	safekrb5 kdestroy [-c ccache]
 //	safekrb5 kpasswd [principal]
@@ -21,7 +21,8 @@
 //	safekrb5 demo [-kdc mit|ad]
 //
 // Flags follow MIT's spelling where MIT's tools have them, and, as with
-// MIT's tools on Linux, may follow the operands; gss-server
+// MIT's tools on Linux, may be grouped and may follow the operands;
+// gss-server
 // and gss-client speak the protocol of MIT's gss-sample programs, so
 // either end can be MIT's. The
 // configuration comes from KRB5_CONFIG (or /etc/krb5.conf), the cache

@@ -57,6 +57,12 @@ func TestMisuse(t *testing.T) {
 			`bad lifetime "0"`},
 		{"kinit principal after --", []string{"kinit", "-c", other, "--", "-l"}, 1, "",
 			"no password on standard input"},
+		{"kinit grouped -kt", []string{"kinit", "-kt", filepath.Join(dir, "k2.keytab"),
+			"alice"}, 1, "", "k2.keytab"},
+		{"klist grouped -ke", []string{"klist", "-ke", "../../testdata/keytab/host.keytab"},
+			0, "(aes256-cts-hmac-sha1-96)", ""},
+		{"klist -k without -t", []string{"klist", "-k", "../../testdata/keytab/host.keytab"},
+			0, "KVNO Principal\n", ""},
 		{"kpasswd two principals", []string{"kpasswd", "alice", "bob"}, 2, "",
 			`extra arguments (starting with "bob")`},
 		{"kvno no service", []string{"kvno"}, 2, "", "no service named"},
@@ -87,5 +93,31 @@ func TestMisuse(t *testing.T) {
 			_, err = os.Stat(other)
 			assert.ErrorIs(t, err, os.ErrNotExist, "no other cache was written")
 		})
+	}
+}
+
+// TestUngroup splits grouped one-letter flags as getopt does, and leaves
+// alone what is not such a group.
+func TestUngroup(t *testing.T) {
+	fs := newFlags(&env{stderr: &bytes.Buffer{}}, "test", "")
+	fs.Bool("k", false, "")
+	fs.Bool("e", false, "")
+	fs.String("t", "", "")
+	fs.String("l", "", "")
+	fs.String("spn", "", "")
+	tests := []struct{ in, want []string }{
+		{[]string{"-kt", "kt", "p"}, []string{"-k", "-t", "kt", "p"}},
+		{[]string{"-ket", "kt"}, []string{"-k", "-e", "-t", "kt"}},
+		{[]string{"-ktFILE:x"}, []string{"-k", "-t", "FILE:x"}},
+		{[]string{"-l1h", "p"}, []string{"-l", "1h", "p"}},
+		{[]string{"-t", "-ke"}, []string{"-t", "-ke"}}, // a value, not a group
+		{[]string{"-spn", "HTTP/x"}, []string{"-spn", "HTTP/x"}},
+		{[]string{"-spn=HTTP/x", "-ke"}, []string{"-spn=HTTP/x", "-k", "-e"}},
+		{[]string{"-kx"}, []string{"-kx"}}, // unknown letter: left for flag to refuse
+		{[]string{"--", "-ke"}, []string{"--", "-ke"}},
+		{[]string{"-", "-k"}, []string{"-", "-k"}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, ungroup(fs, tt.in), "%q", tt.in)
 	}
 }
