@@ -49,6 +49,8 @@ const gssChecksumType = 0x8003
 // the channel of WithReloadSignal, or when WithKeytabWatch sees the file
 // replaced. Each successful read becomes a new generation of the
 // credential's key set; Stats lists the generations still alive.
+// Only NewAcceptorCredential and NewAcceptorCredentialFromFile make a
+// usable AcceptorCredential; the methods of a zero one panic.
 type AcceptorCredential struct {
 	obj    *lifecycle.Object
 	keys   keyring

@@ -24,6 +24,8 @@ import (
 // acceptor's or the initiator's side. It holds the context key in a
 // support.Secret; Close wipes it. It is a live object of the gssapi
 // module: while it is open the module cannot be torn down gracefully.
+// Only Accept, Step and Finish make a usable SecurityContext; the
+// methods of a zero one panic.
 type SecurityContext struct {
 	obj *lifecycle.Object
 

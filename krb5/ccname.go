@@ -240,8 +240,12 @@ func writeCCacheName(n ccName, cc *ccachefile.Cache) error {
 // overwritten with zeros and removed (a symbolic link is removed alone,
 // the file it points to left as it is); a MEMORY cache is wiped and
 // forgotten. A DIR collection's primary file stays. A cache that does not
-// exist fails with an error matching ErrCCNotFound.
+// exist fails with an error matching ErrCCNotFound. Once krb5 is shutting
+// down or finalized it fails with that error and destroys nothing.
 func DestroyCCache(name string) error {
+	if err := modules.KRB5.Refuses(); err != nil {
+		return err
+	}
 	n, err := parseCCName(name)
 	if err != nil {
 		return err

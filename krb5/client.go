@@ -26,6 +26,8 @@ import (
 // of the krb5 module, safe for concurrent use. Close stops its renewal
 // goroutine, waits for calls in flight and wipes every key it holds; calls
 // that start after Close fail with ErrClosed.
+// Only the New functions make a usable Client; the methods of a zero one
+// panic.
 type Client struct {
 	obj      *lifecycle.Object
 	settings settings
@@ -123,9 +125,14 @@ func NewWithKeytab(username, realm string, kt *Keytab, cfg *config.Config,
 // a key from the client keytab MIT's library would use:
 // KRB5_CLIENT_KTNAME, else default_client_keytab_name of cfg (see
 // DefaultClientKeytabName). The client owns that keytab and closes it on
-// Close. A missing keytab is an error here, not at Login.
+// Close. A missing keytab is an error here, not at Login. Once krb5 is
+// shutting down or finalized it fails with that error before it looks
+// for the keytab.
 func NewWithClientKeytab(username, realm string, cfg *config.Config,
 	opts ...Option) (*Client, error) {
+	if err := modules.KRB5.Refuses(); err != nil {
+		return nil, err
+	}
 	kt, err := LoadKeytab(DefaultClientKeytabName(cfg))
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
+	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -133,8 +134,12 @@ func (c *Client) signTGSReq(req *messages.TGSReq, tgt *ServiceTicket) error {
 // by info's principal and has no long-term key: it gets service tickets
 // until the TGT expires and cannot log in again. Closing it wipes the
 // key. A ticket that is not a TGT of the client's realm is refused.
+// Once krb5 is shutting down or finalized it fails with that error.
 func NewFromCredential(tkt messages.Ticket, info messages.KrbCredInfo,
 	cfg *config.Config, opts ...Option) (*Client, error) {
+	if err := modules.KRB5.Refuses(); err != nil {
+		return nil, err
+	}
 	if len(info.PName.NameString) == 0 || info.PRealm == "" {
 		return nil, fmt.Errorf("krb5: %w", ErrMalformedPrincipal.With(
 			"the credential names no client", nil))

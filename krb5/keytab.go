@@ -32,6 +32,8 @@ type keyEntry struct {
 // Keytab holds long-term keys, each in a support.Secret. It is a live
 // object of the krb5 module and is safe for concurrent use; its entries
 // never change after it is made. Close wipes every key.
+// Only LoadKeytab and NewKeytab make a usable Keytab; the methods of a
+// zero one panic.
 type Keytab struct {
 	obj     *lifecycle.Object
 	entries []keyEntry

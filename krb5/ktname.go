@@ -178,8 +178,12 @@ var defaultKeytabETypes = []int32{18, 17}
 // name, creating it if it does not exist, as MIT's ktutil addent
 // -password followed by wkt does. A file is rewritten atomically with
 // mode 0600. It returns the entries added. The password appears in no
-// error.
+// error. Once krb5 is shutting down or finalized it fails with that error
+// and leaves the keytab as it is.
 func AddPasswordKeys(name string, spec PasswordKeys, password string) ([]KeytabEntry, error) {
+	if err := modules.KRB5.Refuses(); err != nil {
+		return nil, err
+	}
 	n, err := parseKTName(name)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package krb5_test
 import (
 	"testing"
 
+	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,4 +43,19 @@ func TestNilArguments(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.says)
 		})
 	}
+}
+
+// TestHandMadeServiceTicket uses a ServiceTicket built from its exported
+// fields, which has no session key: UseSessionKey fails with
+// ErrNoSessionKey and never calls f.
+func TestHandMadeServiceTicket(t *testing.T) {
+	tkt := &krb5.ServiceTicket{ServerRealm: "X.TEST"}
+	var err error
+	require.NotPanics(t, func() {
+		err = tkt.UseSessionKey(func(types.EncryptionKey) error {
+			t.Error("f ran without a key")
+			return nil
+		})
+	})
+	require.ErrorIs(t, err, krb5.ErrNoSessionKey)
 }

@@ -63,6 +63,8 @@ func EnterpriseUser() ImpersonateOption {
 // S4U2Proxy. It is a live object of the krb5 module, safe for concurrent
 // use; Close wipes the keys of its tickets. It needs its client: after
 // the client closes, its calls fail with ErrClosed.
+// Only Client.ImpersonateUser makes a usable Impersonation; the methods
+// of a zero one panic.
 type Impersonation struct {
 	obj *lifecycle.Object
 	c   *Client

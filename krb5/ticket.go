@@ -1,6 +1,8 @@
 package krb5
 
 import (
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/safekrb5/safekrb5/internal/kcrypto"
+	"github.com/safekrb5/safekrb5/internal/modules"
 	"github.com/safekrb5/safekrb5/support"
 )
 
@@ -51,11 +54,38 @@ type sessionCrypto struct {
 }
 
 // UseSessionKey calls f with the session key. The key's bytes are valid
-// only during f; f must not keep them.
+// only during f; f must not keep them. It fails with ErrClosed once the
+// key was wiped, with ErrFinalized once krb5 was torn down for good, and
+// with ErrNoSessionKey for a ServiceTicket built by hand, which has none.
 func (t *ServiceTicket) UseSessionKey(f func(key types.EncryptionKey) error) error {
-	return t.key.Use(func(b []byte) error {
+	return t.useKey(func(b []byte) error {
 		return f(types.EncryptionKey{KeyType: t.KeyType, KeyValue: b})
 	})
+}
+
+// ErrNoSessionKey is returned for a ServiceTicket that was not obtained
+// from a KDC or a credential cache and so holds no session key.
+var ErrNoSessionKey = errors.New("krb5: service ticket: no session key " +
+	"(not obtained by a client)")
+
+// useKey calls f with the session key's bytes, and says why it cannot.
+func (t *ServiceTicket) useKey(f func(b []byte) error) error {
+	if t.key == nil {
+		return ErrNoSessionKey
+	}
+	ran := false
+	err := t.key.Use(func(b []byte) error {
+		ran = true
+		return f(b)
+	})
+	if err == nil || ran {
+		return err
+	}
+	// The key is gone: with its client, or with the module.
+	if ferr := modules.KRB5.Refuses(); errors.Is(ferr, ErrFinalized) {
+		return ferr
+	}
+	return fmt.Errorf("krb5: service ticket %s: session key wiped: %w", t.ServerName(), err)
 }
 
 // ServerName returns the server principal as "name/host@REALM", in

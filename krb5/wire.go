@@ -55,7 +55,7 @@ func encodeAPReq(t *ServiceTicket, auth *types.Authenticator, usage uint32) ([]b
 // checksum, authenticator and reply keys once, not for every TGS
 // exchange. It fails as UseSessionKey does once the ticket is destroyed.
 func (t *ServiceTicket) useCrypto(f func(k *kcrypto.Key) error) error {
-	return t.key.Use(func(b []byte) error {
+	return t.useKey(func(b []byte) error {
 		if t.ck == nil {
 			k, err := kcrypto.NewKey(t.KeyType, b)
 			if err != nil {

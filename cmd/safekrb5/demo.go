@@ -66,6 +66,9 @@ func demo(e *env, args []string) error {
 	if err := parse(fl, args); err != nil {
 		return err
 	}
+	if err := extraArguments(fl, 0); err != nil {
+		return err
+	}
 	if *kind != "mit" && *kind != "ad" {
 		return &exitError{code: 2, err: fmt.Errorf("-kdc %q: mit or ad", *kind)}
 	}

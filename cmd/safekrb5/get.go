@@ -18,7 +18,7 @@ func get(e *env, args []string) error {
 	fl := newFlags(e, "get", "[-c ccache] [-spn service] URL")
 	ccName := fl.String("c", "", "the credential cache to use (default KRB5CCNAME)")
 	spn := fl.String("spn", "", "the service principal (default HTTP/ and the URL's host)")
-	if err := parse(fl, args); err != nil {
+	if err := parseMIT(fl, args); err != nil {
 		return err
 	}
 	if fl.NArg() != 1 {

@@ -25,12 +25,11 @@ func kinit(e *env, args []string) error {
 	fwd := fs.Bool("f", false, "ask for forwardable tickets")
 	noFwd := fs.Bool("F", false, "ask for non-forwardable tickets")
 	armor := fs.String("T", "", "armor the request with FAST, with the TGT in this cache")
-	if err := parse(fs, args); err != nil {
+	if err := parseMIT(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 1 {
-		fs.Usage()
-		return &exitError{code: 2, err: fmt.Errorf("")}
+	if err := extraArguments(fs, 1); err != nil {
+		return err
 	}
 	cfg, err := loadConfig()
 	if err != nil {

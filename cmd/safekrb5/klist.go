@@ -13,23 +13,35 @@ import (
 )
 
 func klist(e *env, args []string) error {
-	fl := newFlags(e, "klist", "[-c ccache] | -k [keytab]")
+	fl := newFlags(e, "klist", "[-c ccache | ccache | -k [-t] [-e] [keytab]]")
 	ccName := fl.String("c", "", "the credential cache to list (default KRB5CCNAME)")
 	keytab := fl.Bool("k", false, "list a keytab instead of a credential cache")
-	fl.Bool("t", true, "show timestamps in keytab listings (always on)")
-	fl.Bool("e", true, "show enctypes in keytab listings (always on)")
-	if err := parse(fl, args); err != nil {
+	times := fl.Bool("t", false, "show timestamps in keytab listings")
+	etypes := fl.Bool("e", false, "show enctypes in keytab listings")
+	if err := parseMIT(fl, args); err != nil {
 		return err
+	}
+	if err := extraArguments(fl, 1); err != nil {
+		return err
+	}
+	switch {
+	case *ccName != "" && *keytab:
+		fl.Usage()
+		return &exitError{code: 2, err: fmt.Errorf("-c and -k exclude each other")}
+	case *ccName != "" && fl.NArg() > 0:
+		fl.Usage()
+		return &exitError{code: 2, err: fmt.Errorf(
+			"the cache is named twice: -c %s and %s", *ccName, fl.Arg(0))}
 	}
 	if *keytab {
 		name := fl.Arg(0)
 		if name == "" {
 			name = defaultServiceKeytab()
 		}
-		return listKeytab(e, name)
+		return listKeytab(e, name, *times, *etypes)
 	}
 	name := *ccName
-	if name == "" && fl.NArg() == 1 {
+	if name == "" {
 		name = fl.Arg(0)
 	}
 	return listCCache(e, name)
@@ -81,7 +93,7 @@ func listCCache(e *env, name string) error {
 	return nil
 }
 
-func listKeytab(e *env, name string) error {
+func listKeytab(e *env, name string, times, etypes bool) error {
 	path, err := keytabFilePath(name)
 	if err != nil {
 		return err
@@ -92,7 +104,7 @@ func listKeytab(e *env, name string) error {
 	}
 	defer kt.Wipe()
 	fmt.Fprintf(e.stdout, "Keytab name: FILE:%s\n", path)
-	fmt.Fprint(e.stdout, kt.List(nil))
+	fmt.Fprint(e.stdout, kt.ListColumns(nil, times, etypes))
 	return nil
 }
 

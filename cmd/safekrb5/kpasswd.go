@@ -12,12 +12,11 @@ import (
 // then the new one twice, read as kinit reads passwords.
 func kpasswd(e *env, args []string) error {
 	fl := newFlags(e, "kpasswd", "[principal]")
-	if err := parse(fl, args); err != nil {
+	if err := parseMIT(fl, args); err != nil {
 		return err
 	}
-	if fl.NArg() > 1 {
-		fl.Usage()
-		return &exitError{code: 2, err: fmt.Errorf("")}
+	if err := extraArguments(fl, 1); err != nil {
+		return err
 	}
 	cfg, err := loadConfig()
 	if err != nil {

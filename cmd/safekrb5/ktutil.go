@@ -35,7 +35,11 @@ func ktutil(e *env, args []string) error {
 		return ktutilList(e, kt, fl.Args()[1:])
 	}
 	fl.Usage()
-	return &exitError{code: 2, err: fmt.Errorf("")}
+	if fl.NArg() == 0 {
+		return &exitError{code: 2, err: fmt.Errorf("no subcommand: add or list")}
+	}
+	return &exitError{code: 2, err: fmt.Errorf("unknown subcommand %q: add or list",
+		fl.Arg(0))}
 }
 
 func ktutilAdd(e *env, kt string, args []string) error {

@@ -18,13 +18,21 @@ func kvno(e *env, args []string) error {
 	forEnterprise := fl.String("U", "", "as -I, with for_user an enterprise name")
 	proxy := fl.Bool("P", false, "with -I or -U, get tickets for the services by "+
 		"constrained delegation (S4U2Proxy)")
-	if err := parse(fl, args); err != nil {
+	if err := parseMIT(fl, args); err != nil {
 		return err
 	}
-	if fl.NArg() == 0 || (*forUser != "" && *forEnterprise != "") ||
-		(*proxy && *forUser == "" && *forEnterprise == "") {
+	var misuse string
+	switch {
+	case fl.NArg() == 0:
+		misuse = "no service named"
+	case *forUser != "" && *forEnterprise != "":
+		misuse = "-I and -U exclude each other"
+	case *proxy && *forUser == "" && *forEnterprise == "":
+		misuse = "-P needs -I or -U"
+	}
+	if misuse != "" {
 		fl.Usage()
-		return &exitError{code: 2, err: fmt.Errorf("")}
+		return &exitError{code: 2, err: errors.New(misuse)}
 	}
 	cfg, err := loadConfig()
 	if err != nil {
@@ -95,7 +103,10 @@ func kdestroy(e *env, args []string) error {
 	fl := newFlags(e, "kdestroy", "[-c ccache]")
 	ccName := fl.String("c", "", "the credential cache to destroy (default KRB5CCNAME)")
 	quiet := fl.Bool("q", false, "do not complain when there is no cache")
-	if err := parse(fl, args); err != nil {
+	if err := parseMIT(fl, args); err != nil {
+		return err
+	}
+	if err := extraArguments(fl, 0); err != nil {
 		return err
 	}
 	if err := krb5.DestroyCCache(*ccName); err != nil {

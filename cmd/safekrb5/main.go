@@ -8,7 +8,7 @@
 // Usage:
 //
 //	safekrb5 kinit [-k] [-t keytab] [-c ccache] [-T armor_ccache] [-l lifetime] [-r renew] [-f|-F] [principal]
-//	safekrb5 klist [-c ccache] | [-k [keytab]]
+//	safekrb5 klist [-c ccache | ccache | -k [-t] [-e] [keytab]]
 //	safekrb5 kvno [-c ccache] [{-I|-U} for_user [-P]] service...
 //	safekrb5 kdestroy [-c ccache]
 //	safekrb5 kpasswd [principal]
@@ -20,7 +20,9 @@
 //	safekrb5 gss-client [-port port] [-c ccache] [-spnego] [-seq] [-nomutual] [-nw] [-nx] [-nm] host service msg
 //	safekrb5 demo [-kdc mit|ad]
 //
-// Flags follow MIT's spelling where MIT's tools have them; gss-server
+// Flags follow MIT's spelling where MIT's tools have them, and, as with
+// MIT's tools on Linux, may be grouped and may follow the operands;
+// gss-server
 // and gss-client speak the protocol of MIT's gss-sample programs, so
 // either end can be MIT's. The
 // configuration comes from KRB5_CONFIG (or /etc/krb5.conf), the cache
@@ -76,6 +78,11 @@ func run(e *env, args []string) int {
 	if len(args) == 0 {
 		usage(e.stderr)
 		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return 0
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

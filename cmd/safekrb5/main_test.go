@@ -115,7 +115,7 @@ func TestKinitKeytabAndKlistK(t *testing.T) {
 	cc := filepath.Join(t.TempDir(), "cc")
 	code, _, stderr := runCmd(t, r, "", "kinit", "-k", "-t", r.UserKeytab, "-c", cc, r.User)
 	require.Equal(t, 0, code, stderr)
-	code, out, stderr := runCmd(t, r, "", "klist", "-k", r.Keytab)
+	code, out, stderr := runCmd(t, r, "", "klist", "-k", "-e", r.Keytab)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "HTTP/localhost@"+r.Name)
 	assert.Contains(t, out, "aes256-cts-hmac-sha1-96")
@@ -232,11 +232,15 @@ func TestKlistMatchesMIT(t *testing.T) {
 	require.NoError(t, err, "%s", mit)
 	assert.Equal(t, string(mit), ours)
 
-	code, ours, stderr = runCmd(t, r, "", "klist", "-k", r.UserKeytab)
-	require.Equal(t, 0, code, stderr)
-	mit, err = r.Command(ctx, "klist", "-k", "-t", "-e", r.UserKeytab).CombinedOutput()
-	require.NoError(t, err, "%s", mit)
-	assert.Equal(t, string(mit), ours)
+	for _, flags := range [][]string{{"-k"}, {"-k", "-t"}, {"-k", "-e"}, {"-k", "-t", "-e"},
+		{"-ket"}} {
+		args := append(append([]string{}, flags...), r.UserKeytab)
+		code, ours, stderr = runCmd(t, r, "", append([]string{"klist"}, args...)...)
+		require.Equal(t, 0, code, stderr)
+		mit, err = r.Command(ctx, "klist", args...).CombinedOutput()
+		require.NoError(t, err, "%s", mit)
+		assert.Equal(t, string(mit), ours, "klist %v", flags)
+	}
 }
 
 // TestKinitOptions: kinit -l and -r set the lifetimes and -f and -F the

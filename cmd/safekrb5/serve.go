@@ -101,6 +101,9 @@ func serve(e *env, args []string) error {
 	if err := parse(fl, args); err != nil {
 		return err
 	}
+	if err := extraArguments(fl, 0); err != nil {
+		return err
+	}
 	if *keytab == "" {
 		*keytab = defaultServiceKeytab()
 	}

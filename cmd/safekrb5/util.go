@@ -35,6 +35,115 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseMIT parses flags the way MIT's tools parse theirs on Linux, with
+// getopt: one-letter flags may be grouped ("kinit -kt keytab", "klist
+// -ket"), a value may follow its letter at once ("-l1h"), and flags may
+// follow the operands: "kinit alice -l 1h" and "kvno HTTP/www -c
+// FILE:cc" mean what they say instead of taking "-l" or "-c" for a
+// principal. An argument "--" ends the flags; what follows it is an
+// operand even when it starts with "-". The operands, in their order,
+// are then fs.Args().
+func parseMIT(fs *flag.FlagSet, args []string) error {
+	args = ungroup(fs, args)
+	var operands []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		used := args[:len(args)-len(rest)]
+		if len(rest) == 0 || (len(used) > 0 && used[len(used)-1] == "--") {
+			operands = append(operands, rest...)
+			break
+		}
+		operands = append(operands, rest[0])
+		args = rest[1:]
+	}
+	// Parsing "--" alone sets no flag and leaves the operands as Args.
+	return parse(fs, append([]string{"--"}, operands...))
+}
+
+// ungroup splits grouped one-letter flags as getopt reads them: "-kt"
+// becomes "-k", "-t", and "-l1h" becomes "-l", "1h". An argument that
+// names a flag of fs whole ("-spn"), a flag's value, "--" and what
+// follows it, and a group with a letter fs does not know are left as
+// they are, for the flag package to take or refuse.
+func ungroup(fs *flag.FlagSet, args []string) []string {
+	takesValue := func(name string) bool {
+		f := fs.Lookup(name)
+		if f == nil {
+			return false
+		}
+		b, ok := f.Value.(interface{ IsBoolFlag() bool })
+		return !ok || !b.IsBoolFlag()
+	}
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 2 || a[0] != '-' || a[1] == '-' {
+			out = append(out, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(a[1:], "=")
+		if fs.Lookup(name) != nil {
+			out = append(out, a)
+			if takesValue(name) && !hasValue && i+1 < len(args) {
+				out = append(out, args[i+1])
+				i++
+			}
+			continue
+		}
+		group, ok := splitGroup(fs, a[1:], takesValue)
+		if !ok {
+			out = append(out, a)
+			continue
+		}
+		out = append(out, group...)
+		if last := group[len(group)-1]; len(last) == 2 && last[0] == '-' &&
+			takesValue(last[1:]) && i+1 < len(args) {
+			out = append(out, args[i+1])
+			i++
+		}
+	}
+	return out
+}
+
+// splitGroup splits the letters of a group of one-letter flags; the
+// first letter that takes a value takes the rest of the group as its
+// value, when there is a rest.
+func splitGroup(fs *flag.FlagSet, s string, takesValue func(string) bool) ([]string, bool) {
+	var out []string
+	for j := 0; j < len(s); j++ {
+		name := s[j : j+1]
+		if fs.Lookup(name) == nil {
+			return nil, false
+		}
+		out = append(out, "-"+name)
+		if takesValue(name) {
+			if rest := s[j+1:]; rest != "" {
+				out = append(out, rest)
+			}
+			return out, true
+		}
+	}
+	return out, true
+}
+
+// extraArguments refuses operands beyond the first max ones, as MIT's
+// tools do, instead of ignoring them: "kdestroy FILE:x" would otherwise
+// destroy the default cache rather than FILE:x.
+func extraArguments(fs *flag.FlagSet, max int) error {
+	if fs.NArg() <= max {
+		return nil
+	}
+	fs.Usage()
+	return &exitError{code: 2, err: fmt.Errorf("extra arguments (starting with %q)",
+		fs.Arg(max))}
+}
+
 func errors2(err error) error {
 	if err == nil || err.Error() == "flag: help requested" {
 		return fmt.Errorf("")
@@ -77,7 +186,9 @@ func parseLifetime(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	d, err := krb5conf.ParseDuration(s)
-	if err != nil {
+	if err != nil || d <= 0 {
+		// MIT's kinit refuses a zero lifetime too; a negative one
+		// would otherwise be dropped in silence for the default.
 		return 0, fmt.Errorf("bad lifetime %q", s)
 	}
 	return d, nil

@@ -27,25 +27,53 @@ func OpenWrite(name string, flag int, perm os.FileMode) (*os.File, error) {
 }
 
 // ReadAll reads r to its end, at most limit bytes: a longer content
-// fails with ErrTooLarge. On failure the bytes read are cleared.
+// fails with ErrTooLarge. On failure the bytes read are cleared, and so
+// is every smaller buffer it outgrew: the files it reads hold keys.
 func ReadAll(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err == nil && int64(len(b)) > limit {
-		err = ErrTooLarge
-	}
-	if err != nil {
-		clear(b)
-		return nil, err
-	}
-	return b, nil
+	return readAll(r, limit, 0)
 }
 
-// ReadFile opens name with Open and reads it with ReadAll.
+// readAll is ReadAll with a guess of the size, which makes one buffer
+// enough for a file that does not change while it is read.
+func readAll(r io.Reader, limit, size int64) ([]byte, error) {
+	// One byte more than the content, to see its end without growing.
+	c := max(size+1, 512)
+	b := make([]byte, 0, min(c, limit+1))
+	for {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(2*int64(cap(b)), limit+1))
+			copy(nb, b)
+			clear(b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			err = ErrTooLarge
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			clear(b)
+			return nil, err
+		}
+	}
+}
+
+// ReadFile opens name with Open and reads it as ReadAll does. A regular
+// file larger than limit fails with ErrTooLarge before any of it is read.
 func ReadFile(name string, limit int64) ([]byte, error) {
 	f, err := Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadAll(f, limit)
+	var size int64
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if size = fi.Size(); size > limit {
+			return nil, ErrTooLarge
+		}
+	}
+	return readAll(f, limit, size)
 }

@@ -4,8 +4,10 @@ package fileread
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -65,4 +67,58 @@ func TestReadFileLimits(t *testing.T) {
 	}
 	_, err := ReadFile(filepath.Join(dir, "missing"), 100)
 	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// TestReadFileHugeSparse reads a regular file far larger than the limit
+// but with no data, as a mistaken or hostile KRB5CCNAME could name: it
+// fails with ErrTooLarge without reading up to the limit first.
+func TestReadFileHugeSparse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(1<<40))
+	require.NoError(t, f.Close())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b, err := ReadFile(path, 64<<20)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Nil(t, b)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20),
+		"bytes allocated to refuse the file")
+}
+
+// chunks reads its content a few bytes at a time.
+type chunks struct {
+	b []byte
+	n int
+}
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), c.n, len(c.b))
+	copy(p, c.b[:n])
+	c.b = c.b[n:]
+	return n, nil
+}
+
+// TestReadAllGrows reads contents of sizes around the buffer's growth
+// steps and the limit, in small pieces.
+func TestReadAllGrows(t *testing.T) {
+	const limit = 5000
+	for _, size := range []int{0, 1, 511, 512, 513, 1023, 1024, 1025, 4999, 5000, 5001, 9000} {
+		want := make([]byte, size)
+		for i := range want {
+			want[i] = byte(i * 7)
+		}
+		b, err := ReadAll(&chunks{b: want, n: 300}, limit)
+		if size > limit {
+			require.ErrorIs(t, err, ErrTooLarge, "size %d", size)
+			continue
+		}
+		require.NoError(t, err, "size %d", size)
+		assert.Equal(t, want, b, "size %d", size)
+	}
 }
