@@ -24,39 +24,50 @@ var registry struct {
 	tables atomic.Pointer[map[Code]*Table]
 }
 
-// Register adds t to the registry, or counts one more holder if a table with
-// the same base is registered already. Each Register must be matched by one
-// Release.
-func Register(t *Table) {
+// Register adds each table to the registry, or counts one more holder of
+// a table whose base is registered already. Each table registered must be
+// released once. The tables of one call are published together.
+func Register(ts ...*Table) {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
 	if registry.holds == nil {
 		registry.holds = make(map[Code]*registration)
 	}
-	if r, ok := registry.holds[t.base]; ok {
-		r.holds++
-		return
+	changed := false
+	for _, t := range ts {
+		if r, ok := registry.holds[t.base]; ok {
+			r.holds++
+			continue
+		}
+		registry.holds[t.base] = &registration{table: t, holds: 1}
+		changed = true
 	}
-	registry.holds[t.base] = &registration{table: t, holds: 1}
-	publishLocked()
+	if changed {
+		publishLocked()
+	}
 }
 
-// Release drops one holder of the table with t's base, and removes the
-// table from the registry when no holder is left. Releasing a table that is
-// not registered does nothing.
-func Release(t *Table) {
+// Release drops one holder of each table's base, and removes a table from
+// the registry when no holder is left. Releasing a table that is not
+// registered does nothing.
+func Release(ts ...*Table) {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
-	r, ok := registry.holds[t.base]
-	if !ok {
-		return
+	changed := false
+	for _, t := range ts {
+		r, ok := registry.holds[t.base]
+		if !ok {
+			continue
+		}
+		r.holds--
+		if r.holds == 0 {
+			delete(registry.holds, t.base)
+			changed = true
+		}
 	}
-	r.holds--
-	if r.holds > 0 {
-		return
+	if changed {
+		publishLocked()
 	}
-	delete(registry.holds, t.base)
-	publishLocked()
 }
 
 // Registered reports how many holders the table with t's base has.

@@ -56,6 +56,26 @@ func TestRegistryCounts(t *testing.T) {
 	assert.Equal(t, 0, Registered(tab))
 }
 
+// TestRegistryBatch registers and releases several tables in one call,
+// one of them twice: each counts as if registered alone.
+func TestRegistryBatch(t *testing.T) {
+	a := NewTable("tst3", []Entry{{"TST3_A", "from a"}})
+	b := NewTable("tst4", []Entry{{"TST4_B", "from b"}})
+	Register(a, b, a)
+	assert.Equal(t, 2, Registered(a))
+	assert.Equal(t, 1, Registered(b))
+	assert.Equal(t, "from a", Message(a.Code(0)))
+	assert.Equal(t, "from b", Message(b.Code(0)))
+	Release(a, b)
+	assert.Equal(t, "from a", Message(a.Code(0)), "one holder of a is left")
+	assert.Equal(t, "Unknown code tst4 0", Message(b.Code(0)))
+	Release(a, b) // b is not registered any more: nothing happens to it
+	assert.Equal(t, 0, Registered(a))
+	assert.Equal(t, "Unknown code tst3 0", Message(a.Code(0)))
+	Register()
+	Release()
+}
+
 func TestMessageErrno(t *testing.T) {
 	assert.Equal(t, "no such file or directory", Message(2))
 }

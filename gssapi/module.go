@@ -27,6 +27,10 @@ var (
 	contextKind   = modules.GSSAPI.NewKind("security-context")
 )
 
+// moduleTables lists the error tables the gssapi module holds while
+// loaded. It is never modified.
+var moduleTables = []*errortables.Table{errortables.GGSSTable, errortables.K5GTable}
+
 // state is one generation of the gssapi module.
 type state struct {
 	tables []*errortables.Table
@@ -37,10 +41,8 @@ func init() {
 }
 
 func load(g *lifecycle.Generation) error {
-	st := &state{tables: []*errortables.Table{errortables.GGSSTable, errortables.K5GTable}}
-	for _, t := range st.tables {
-		errortables.Register(t)
-	}
+	st := &state{tables: moduleTables}
+	errortables.Register(st.tables...)
 	g.Value = st
 	support.Tracer(nil).Debug("gssapi: loaded", "generation", g.ID())
 	return nil
@@ -49,9 +51,7 @@ func load(g *lifecycle.Generation) error {
 func teardown(g *lifecycle.Generation) {
 	st := g.Value.(*state)
 	support.Tracer(nil).Debug("gssapi: tearing down", "generation", g.ID())
-	for _, t := range st.tables {
-		errortables.Release(t)
-	}
+	errortables.Release(st.tables...)
 }
 
 // Library is an explicit reference on the gssapi module: while it is

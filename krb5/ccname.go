@@ -215,6 +215,11 @@ func readCCacheName(n ccName) (*ccachefile.Cache, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("krb5: %w", ErrCCNotFound.With(n.String(), err))
 		}
+		// The format error alone: n names the file already.
+		var fe *ccachefile.FormatError
+		if errors.As(err, &fe) {
+			err = fe
+		}
 		return nil, fmt.Errorf("krb5: %w", ErrCCFormat.With(n.String(), err))
 	}
 	return cc, nil

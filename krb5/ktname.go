@@ -132,8 +132,12 @@ func readKTName(n ktName) (*keytabfile.Keytab, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("krb5: keytab %s: %w", n, err)
 		}
-		return nil, fmt.Errorf("krb5: keytab %s: %w", n,
-			ErrKTFormat.With("malformed keytab", err))
+		// The format error alone: n names the file already.
+		var fe *keytabfile.FormatError
+		if errors.As(err, &fe) {
+			err = fe
+		}
+		return nil, fmt.Errorf("krb5: keytab %s: %w", n, ErrKTFormat.With("", err))
 	}
 	return kf, nil
 }

@@ -43,11 +43,9 @@ func init() {
 }
 
 func load(g *lifecycle.Generation) error {
-	st := &state{tables: moduleTables(), mem: newMemCCaches(),
+	st := &state{tables: moduleTables, mem: newMemCCaches(),
 		memKT: newMemKeytabs(), kdcs: &kdcHealth{}}
-	for _, t := range st.tables {
-		errortables.Register(t)
-	}
+	errortables.Register(st.tables...)
 	g.Value = st
 	support.Tracer(nil).Debug("krb5: loaded", "generation", g.ID())
 	return nil
@@ -58,16 +56,13 @@ func teardown(g *lifecycle.Generation) {
 	support.Tracer(nil).Debug("krb5: tearing down", "generation", g.ID())
 	st.mem.wipe()
 	st.memKT.wipe()
-	for _, t := range st.tables {
-		errortables.Release(t)
-	}
+	errortables.Release(st.tables...)
 }
 
 // moduleTables lists the error tables the krb5 module holds while loaded.
-func moduleTables() []*errortables.Table {
-	return []*errortables.Table{errortables.LifecycleTable, errortables.KRB5Table,
-		errortables.KV5MTable, errortables.ASN1Table}
-}
+// It is never modified.
+var moduleTables = []*errortables.Table{errortables.LifecycleTable,
+	errortables.KRB5Table, errortables.KV5MTable, errortables.ASN1Table}
 
 // Library is an explicit reference on the krb5 module, the analogue of a
 // handle returned by dlopen: while it is open the module stays loaded, and

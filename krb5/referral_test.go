@@ -144,13 +144,14 @@ func testReferralLogin(t *testing.T, rr *referralRealms) {
 	c := rr.carol(t, &trace)
 	require.NoError(t, c.Login(ctx), "%s", &trace)
 	assert.Contains(t, trace.String(),
-		`msg="client referral" client=carol@ext.test@AD.TEST from=AD.TEST to=EXT.TEST`)
+		`msg="client referral" client=carol\@ext.test@AD.TEST from=AD.TEST to=EXT.TEST`)
 
 	tgt, err := c.TGT()
 	require.NoError(t, err)
 	assert.Equal(t, "krbtgt/"+extRealm+"@"+extRealm, tgt.ServerName())
 	assert.Equal(t, extPrinc, tgt.ClientName(), "the canonical name")
-	assert.Equal(t, extUPN+"@"+adRealm, c.PrincipalString(), "the name given")
+	assert.Equal(t, extUser+`\@`+extDomain+"@"+adRealm, c.PrincipalString(),
+		"the name given, its @ escaped as MIT's krb5_unparse_name escapes it")
 
 	st, err := c.ServiceTicket(ctx, extService)
 	require.NoError(t, err)

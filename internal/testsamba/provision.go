@@ -115,9 +115,12 @@ func (t *template) build(ctx context.Context) error {
 		return err
 	}
 	t.adminPass = "Aa1-" + t.adminPass
+	// Passed to samba-tool as an argument: a leading "-" (one random
+	// password in 64) would be read as an option.
 	if t.password, err = randomSecret(); err != nil {
 		return err
 	}
+	t.password = "Aa1-" + t.password
 	svcPass, err := randomSecret()
 	if err != nil {
 		return err
