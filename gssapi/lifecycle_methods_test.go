@@ -228,3 +228,41 @@ func TestMethodsAfterTeardown(t *testing.T) {
 		t.Log("every method refused")
 	}
 }
+
+// TestInitiatorCloseRacesFinish closes initiators while Finish checks
+// the acceptor's answer on another goroutine: Finish either establishes
+// the context or fails with ErrClosed, never reads wiped keys, and the
+// race detector sees no unguarded access.
+func TestInitiatorCloseRacesFinish(t *testing.T) {
+	r := testRealm(t)
+	c := client(t, r)
+	cred := acceptor(t, r)
+	established, refused := 0, 0
+	for i := 0; i < 50; i++ {
+		in, tok, err := gssapi.Initiate(ctxT(t), c, r.Service)
+		require.NoError(t, err)
+		acc, reply, err := cred.Accept(tok)
+		require.NoError(t, err)
+		require.NoError(t, acc.Close())
+		done := make(chan error, 1)
+		go func() {
+			sc, err := in.Finish(reply)
+			if err == nil {
+				err = sc.Close()
+			}
+			done <- err
+		}()
+		closeErr := in.Close()
+		err = <-done
+		switch {
+		case err == nil:
+			established++
+			assert.ErrorIs(t, in.Close(), gssapi.ErrClosed, "Finish ended it")
+		default:
+			require.ErrorIs(t, err, gssapi.ErrClosed)
+			require.NoError(t, closeErr)
+			refused++
+		}
+	}
+	t.Logf("%d established, %d refused", established, refused)
+}
