@@ -3,11 +3,12 @@
 // 4559) for servers and clients.
 //
 // The package is the gssapi module of safekrb5's lifecycle engine and
-// depends on krb5. An AcceptorCredential and a SecurityContext are live
-// objects of the module: when the last one is closed the module tears
-// down (krb5 stays loaded), and the next one loads it again as a new
-// generation. After Shutdown or Close, calls fail with ErrFinalized and
-// the middleware answers 503.
+// depends on krb5. An AcceptorCredential, an Initiator and a
+// SecurityContext are live objects of the module: when the last one is
+// closed (an Initiator by Close or by the Step or Finish that ends it)
+// the module tears down (krb5 stays loaded), and the next one loads it
+// again as a new generation. After Shutdown or Close, calls fail with
+// ErrFinalized and the middleware answers 503.
 //
 // A server protects a handler with its keytab:
 //
