@@ -4,10 +4,11 @@
 //
 // The package is the gssapi module of safekrb5's lifecycle engine and
 // depends on krb5. An AcceptorCredential, an Initiator and a
-// SecurityContext are live objects of the module: when the last one is closed the module tears
-// down (krb5 stays loaded), and the next one loads it again as a new
-// generation. After Shutdown or Close, calls fail with ErrFinalized and
-// the middleware answers 503.
+// SecurityContext are live objects of the module: when the last one is
+// closed (an Initiator by Close or by the Step or Finish that ends it)
+// the module tears down (krb5 stays loaded), and the next one loads it
+// again as a new generation. After Shutdown or Close, calls fail with
+// ErrFinalized and the middleware answers 503.
 //
 // A server protects a handler with its keytab:
 //
@@ -58,11 +59,10 @@
 // Addressless tickets, the default of MIT's and Heimdal's clients, pass.
 //
 // BUG(safekrb5): the AES key schedules and HMAC states that Go's
-// crypto/aes, crypto/sha1 and crypto/hmac make from a context key cannot
-// be wiped; those the context keeps for its next tokens are dropped on
-// Close, and all stay in memory until the garbage collector reuses it.
-// The context's own copies of its key, of the keys derived from it and
-// of its AES round keys are wiped on Close.
+// crypto/aes and crypto/hmac make from a context key while a token is
+// protected cannot be wiped; they stay in memory until the garbage
+// collector reuses it. The context's own copies of its key, of the keys
+// derived from it and of its AES round keys are wiped on Close.
 //
 // An established SecurityContext protects messages with per-message
 // tokens: Wrap and Unwrap, with or without confidentiality, and MIC and
@@ -70,11 +70,7 @@
 // of an AES enctype use the tokens of RFC 4121 section 4.2, rotated
 // ones included; contexts whose key is rc4-hmac or des3-cbc-sha1-kd use
 // the older tokens of RFC 1964 section 1.2, with the algorithms of RFC
-// 4757 section 7 for rc4-hmac and MIT's for des3. WrapAppend and
-// UnwrapAppend do what Wrap and Unwrap do into a buffer of the caller's,
-// which a caller that keeps its buffers from one message to the next
-// uses to protect and check messages without an allocation per message
-// (for RFC 4121 tokens that are not rotated).
+// 4757 section 7 for rc4-hmac and MIT's for des3.
 //
 // BUG(safekrb5): a context whose key would be single DES or
 // rc4-hmac-exp, which MIT and Windows no longer issue, is not

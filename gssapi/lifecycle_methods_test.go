@@ -20,6 +20,7 @@ import (
 	"github.com/safekrb5/safekrb5/gssapi"
 	"github.com/safekrb5/safekrb5/internal/testrealm"
 	"github.com/safekrb5/safekrb5/krb5"
+	"github.com/safekrb5/safekrb5/support"
 )
 
 // liveObjects are one of every kind of object of krb5 and gssapi, made
@@ -201,30 +202,78 @@ func TestMethodsAfterClose(t *testing.T) {
 // for good, in a child process of its own.
 const methodsChild = "SAFEKRB5_GSSAPI_METHODS_CHILD"
 
-// TestMethodsAfterTeardown tears gssapi and krb5 down now while one of
-// every kind of object is alive, and then calls every exported method
-// on each: each fails with ErrFinalized.
+// TestMethodsAfterTeardown tears the modules down now while one of every
+// kind of object is alive, gssapi then krb5, or support alone, which
+// takes the modules above it along, and then calls every exported method
+// on each object: each fails with ErrFinalized.
 func TestMethodsAfterTeardown(t *testing.T) {
-	if os.Getenv(methodsChild) == "" {
+	mode := os.Getenv(methodsChild)
+	if mode == "" {
 		if !testrealm.RequirePrograms(t) {
 			return
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMethodsAfterTeardown$",
-			"-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), methodsChild+"=1")
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "%s", out)
-		assert.Contains(t, string(out), "every method refused")
+		for _, mode := range []string{"gssapi-krb5", "support"} {
+			t.Run(mode, func(t *testing.T) {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestMethodsAfterTeardown$",
+					"-test.count=1", "-test.v")
+				cmd.Env = append(os.Environ(), methodsChild+"="+mode)
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, "%s", out)
+				assert.Contains(t, string(out), "every method refused")
+			})
+		}
 		return
 	}
 	r := testRealm(t)
 	lo := makeLiveObjects(t, r)
-	require.NoError(t, gssapi.Close())
-	require.NoError(t, krb5.Close())
+	if mode == "support" {
+		require.NoError(t, support.Close())
+	} else {
+		require.NoError(t, gssapi.Close())
+		require.NoError(t, krb5.Close())
+	}
 	for _, obj := range lo.objects {
 		callEveryMethod(t, obj, lo, krb5.ErrFinalized)
 	}
 	if !t.Failed() {
 		t.Log("every method refused")
 	}
+}
+
+// TestInitiatorCloseRacesFinish closes initiators while Finish checks
+// the acceptor's answer on another goroutine: Finish either establishes
+// the context or fails with ErrClosed, never reads wiped keys, and the
+// race detector sees no unguarded access.
+func TestInitiatorCloseRacesFinish(t *testing.T) {
+	r := testRealm(t)
+	c := client(t, r)
+	cred := acceptor(t, r)
+	established, refused := 0, 0
+	for i := 0; i < 50; i++ {
+		in, tok, err := gssapi.Initiate(ctxT(t), c, r.Service)
+		require.NoError(t, err)
+		acc, reply, err := cred.Accept(tok)
+		require.NoError(t, err)
+		require.NoError(t, acc.Close())
+		done := make(chan error, 1)
+		go func() {
+			sc, err := in.Finish(reply)
+			if err == nil {
+				err = sc.Close()
+			}
+			done <- err
+		}()
+		closeErr := in.Close()
+		err = <-done
+		switch {
+		case err == nil:
+			established++
+			assert.ErrorIs(t, in.Close(), gssapi.ErrClosed, "Finish ended it")
+		default:
+			require.ErrorIs(t, err, gssapi.ErrClosed)
+			require.NoError(t, closeErr)
+			refused++
+		}
+	}
+	t.Logf("%d established, %d refused", established, refused)
 }

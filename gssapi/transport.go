@@ -120,13 +120,16 @@ func NewClient(c *krb5.Client, hc *http.Client, opts ...TransportOption) *http.C
 }
 
 // SPNForRequest returns "HTTP/" and the request's host name, without the
-// port, the service principal a Negotiate client asks a ticket for.
+// port or a final dot and in lower case, as MIT's GSS-API (and so curl)
+// turns a host-based service into a principal: the service principal a
+// Negotiate client asks a ticket for.
 func SPNForRequest(r *http.Request) string {
 	host := r.URL.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	return "HTTP/" + strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	return "HTTP/" + strings.ToLower(host)
 }
 
 // RoundTrip sends r with an Authorization: Negotiate header, as the

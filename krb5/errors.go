@@ -141,3 +141,34 @@ func lifecycleErr(err error) bool {
 	return errors.Is(err, ErrClosed) || errors.Is(err, ErrFinalized) ||
 		errors.Is(err, ErrShuttingDown) || errors.Is(err, ErrNotLoaded)
 }
+
+// errorList is what errors.Join makes, printed on one line with "; "
+// between the errors instead of a newline, so that an error naming
+// every KDC tried stays one line in a log.
+type errorList []error
+
+func (l errorList) Error() string {
+	msgs := make([]string, len(l))
+	for i, err := range l {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns the errors, for errors.Is and errors.As.
+func (l errorList) Unwrap() []error { return l }
+
+// joinErrors is errors.Join for errors printed on one line: nil when
+// every error is nil.
+func joinErrors(errs ...error) error {
+	var l errorList
+	for _, err := range errs {
+		if err != nil {
+			l = append(l, err)
+		}
+	}
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}

@@ -325,6 +325,7 @@ func TestKDCAllFail(t *testing.T) {
 	assert.Contains(t, err.Error(), drop.Addr())
 	assert.Contains(t, err.Error(), junk.Addr())
 	assert.NotContains(t, err.Error(), r.Password)
+	assert.NotContains(t, err.Error(), "\n", "one line, for logs")
 }
 
 // TestKDCFaultContext: the caller's context bounds a call even when the

@@ -150,7 +150,7 @@ func (c *Client) lookupKDCs(ctx context.Context, cfg *config.Config,
 	if len(out) == 0 {
 		return nil, fmt.Errorf("krb5: %w", ErrRealmUnknown.With(
 			"no KDC for realm "+realm+" in the configuration or in DNS",
-			errors.Join(errs...)))
+			joinErrors(errs...)))
 	}
 	c.trace(ctx, "KDCs found in DNS", "realm", realm, "count", len(out))
 	return out, nil
@@ -219,7 +219,7 @@ func (c *Client) exchange(ctx context.Context, realm string, req []byte) ([]byte
 			// The caller's deadline or cancellation, not a KDC's fault;
 			// the KDCs tried so far say what happened before it.
 			return nil, fmt.Errorf("krb5: realm %s: %w", realm,
-				errors.Join(append([]error{err}, errs...)...))
+				joinErrors(append([]error{err}, errs...)...))
 		}
 		rep, used, err := c.exchangeOne(ctx, a, req, timeout)
 		tried[used] = true
@@ -237,7 +237,7 @@ func (c *Client) exchange(ctx context.Context, realm string, req []byte) ([]byte
 		errs = append(errs, fmt.Errorf("%s: %w", used, err))
 	}
 	return nil, fmt.Errorf("krb5: %w", ErrKDCUnreachable.With(
-		"realm "+realm, errors.Join(errs...)))
+		"realm "+realm, joinErrors(errs...)))
 }
 
 // exchangeOne makes one attempt, within timeout, switching from UDP to

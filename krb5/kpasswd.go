@@ -196,7 +196,7 @@ func (c *Client) kpasswdExchange(ctx context.Context, tkt *ServiceTicket,
 		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
 	}
 	return fmt.Errorf("krb5: password change: %w", ErrKDCUnreachable.With(
-		"kpasswd servers of realm "+realm, errors.Join(errs...)))
+		"kpasswd servers of realm "+realm, joinErrors(errs...)))
 }
 
 // kpasswdAddrs lists the kpasswd servers of realm: kpasswd_server, else
