@@ -141,9 +141,10 @@ func (sc *SecurityContext) Unwrap(tok []byte) (msg []byte, conf bool, err error)
 //
 // allocates nothing per call for unrotated tokens. Beyond the message,
 // dst's spare capacity may be written (with the token's header copy,
-// or with zeros when the token fails its checks). tok may lie anywhere,
-// in dst's spare capacity too (the message then goes to a new array).
-// Errors and the checks of sequence and replay are those of Unwrap.
+// or with zeros when the token fails its checks or is a replay). tok
+// may lie anywhere, in dst's spare capacity too (the message then goes
+// to a new array). Errors and the checks of sequence and replay are
+// those of Unwrap.
 func (sc *SecurityContext) UnwrapAppend(dst, tok []byte) (msg []byte, conf bool, err error) {
 	if err := sc.enterMessage(); err != nil {
 		return dst, false, err
@@ -439,6 +440,8 @@ func (sc *SecurityContext) unwrap(dst, tok []byte) ([]byte, bool, error) {
 	// it lay in dst's spare capacity.
 	st := sc.seq.check(seq)
 	if st == errortables.GSSDuplicateToken {
+		// A replay is not delivered, nor left in dst's spare capacity.
+		clear(out[len(dst):])
 		return dst, conf, seqErr(st, seq)
 	}
 	return out, conf, seqErr(st, seq)

@@ -141,37 +141,41 @@ func TestWrapAppendOverlap(t *testing.T) {
 }
 
 // UnwrapAppend checks sequence numbers as Unwrap does: a replay comes
-// back without its message and dst as it was, a token after a gap or
-// out of order with it.
+// back without its message, which is not left in dst either, and dst as
+// it was; a token after a gap or out of order comes with its message.
 func TestUnwrapAppendSequence(t *testing.T) {
 	for _, kt := range []int32{18, 23} {
 		t.Run(fmt.Sprintf("enctype %d", kt), func(t *testing.T) {
 			ini, acc := contextPair(t, kt, false, DefaultInitFlags)
 			var toks [][]byte
 			for i := range 4 {
-				tok, err := ini.WrapAppend(nil, []byte{byte(i)}, true)
+				tok, err := ini.WrapAppend(nil, []byte(fmt.Sprintf("message %d", i)), true)
 				require.NoError(t, err)
 				toks = append(toks, tok)
 			}
-			unwrap := func(i int) ([]byte, error) {
-				msg, _, err := acc.UnwrapAppend([]byte("p"), toks[i])
-				return msg, err
+			unwrap := func(i int) (string, error) {
+				msg, _, err := acc.UnwrapAppend([]byte("p "), toks[i])
+				return string(msg), err
 			}
 			msg, err := unwrap(0)
 			require.NoError(t, err)
-			assert.Equal(t, []byte{'p', 0}, msg)
-			msg, err = unwrap(0)
+			assert.Equal(t, "p message 0", msg)
+
+			spare := append(make([]byte, 0, 256), "p "...)
+			got, _, err := acc.UnwrapAppend(spare, toks[0])
 			require.ErrorIs(t, err, ErrDuplicateToken)
-			assert.Equal(t, []byte("p"), msg, "a replayed message is not delivered")
+			assert.Equal(t, "p ", string(got), "a replayed message is not delivered")
+			assert.NotContains(t, string(spare[:256]), "message 0", "nor left in dst")
+
 			msg, err = unwrap(2)
 			require.ErrorIs(t, err, ErrGapToken)
-			assert.Equal(t, []byte{'p', 2}, msg, "a message after a gap is delivered")
+			assert.Equal(t, "p message 2", msg, "a message after a gap is delivered")
 			msg, err = unwrap(1)
 			require.ErrorIs(t, err, ErrUnseqToken)
-			assert.Equal(t, []byte{'p', 1}, msg)
+			assert.Equal(t, "p message 1", msg)
 			msg, err = unwrap(3)
 			require.NoError(t, err)
-			assert.Equal(t, []byte{'p', 3}, msg)
+			assert.Equal(t, "p message 3", msg)
 
 			// Wrap and WrapAppend share the counter.
 			a, err := ini.Wrap([]byte("a"), false)

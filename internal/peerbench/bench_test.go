@@ -239,23 +239,33 @@ func (f *fixture) contextPair(b *testing.B) (ini, acc *gssapi.SecurityContext,
 	}
 }
 
-func benchWrapOurs(b *testing.B, size int, conf bool) {
+// benchWrapOurs puts the token and the message into buffers kept from
+// one round trip to the next (WrapAppend and UnwrapAppend), as MIT's
+// gss_release_buffer hands its buffers back to malloc, which gives the
+// same memory out again; with fresh set, into new ones each time (Wrap
+// and Unwrap).
+func benchWrapOurs(b *testing.B, size int, conf, fresh bool) {
 	f := shared(b)
 	ini, acc, cleanup := f.contextPair(b)
 	defer cleanup()
 	msg := make([]byte, size)
-	// The token and the message go into buffers kept from one round
-	// trip to the next, as MIT's gss_release_buffer hands its buffers
-	// back to malloc, which gives the same memory out again.
 	var tok, out []byte
 	measure(b, func(int) {
 		var err error
-		tok, err = ini.WrapAppend(tok[:0], msg, conf)
+		var gotConf bool
+		if fresh {
+			tok, err = ini.Wrap(msg, conf)
+		} else {
+			tok, err = ini.WrapAppend(tok[:0], msg, conf)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
-		var gotConf bool
-		out, gotConf, err = acc.UnwrapAppend(out[:0], tok)
+		if fresh {
+			out, gotConf, err = acc.Unwrap(tok)
+		} else {
+			out, gotConf, err = acc.UnwrapAppend(out[:0], tok)
+		}
 		if err != nil || len(out) != size || gotConf != conf {
 			b.Fatalf("unwrap: %v", err)
 		}
@@ -311,10 +321,11 @@ func benchWrapMIT(b *testing.B, size int, conf bool) {
 
 func BenchmarkWrap(b *testing.B) {
 	for _, s := range wrapSizes {
-		b.Run("Integ"+s.name+"Ours", func(b *testing.B) { benchWrapOurs(b, s.n, false) })
+		b.Run("Integ"+s.name+"Ours", func(b *testing.B) { benchWrapOurs(b, s.n, false, false) })
 		b.Run("Integ"+s.name+"Gokrb5", func(b *testing.B) { benchWrapGokrb5(b, s.n) })
 		b.Run("Integ"+s.name+"MIT", func(b *testing.B) { benchWrapMIT(b, s.n, false) })
-		b.Run("Conf"+s.name+"Ours", func(b *testing.B) { benchWrapOurs(b, s.n, true) })
+		b.Run("Conf"+s.name+"Ours", func(b *testing.B) { benchWrapOurs(b, s.n, true, false) })
+		b.Run("Conf"+s.name+"OursFresh", func(b *testing.B) { benchWrapOurs(b, s.n, true, true) })
 		b.Run("Conf"+s.name+"MIT", func(b *testing.B) { benchWrapMIT(b, s.n, true) })
 	}
 }
