@@ -89,14 +89,23 @@ func (r *Realm) writeLDAPModule(b *strings.Builder) {
 	fmt.Fprintf(b, "\t}\n")
 }
 
+// kdcTimeout bounds one exchange of our clients with one of the realm's
+// daemons.
+const kdcTimeout = "30s"
+
 // krb5Conf renders the client profile (KRB5_CONFIG). Against MIT 1.20:
 // kdc takes host:port with no udp/ or tcp/ prefix, and DNS lookups and
 // hostname canonicalisation are off so nothing stalls and service names
-// stay as written.
+// stay as written. kdc_timeout, which MIT's tools ignore, gives our
+// clients' exchanges with the realm's daemons more than the library's
+// default bound of one attempt: on a loaded machine kadmind takes seconds
+// to answer a password change (it derives keys and writes its database),
+// and tests that want a timeout set their own.
 func (r *Realm) krb5Conf() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[libdefaults]\n")
 	fmt.Fprintf(&b, "\tdefault_realm = %s\n", r.Name)
+	fmt.Fprintf(&b, "\tkdc_timeout = %s\n", kdcTimeout)
 	fmt.Fprintf(&b, "\tdns_lookup_kdc = false\n")
 	fmt.Fprintf(&b, "\tdns_lookup_realm = false\n")
 	fmt.Fprintf(&b, "\trdns = false\n")
