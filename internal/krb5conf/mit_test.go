@@ -3,7 +3,6 @@ package krb5conf
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safekrb5/safekrb5/internal/mitc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,33 +26,10 @@ import (
 // true.
 
 // mitProfile compiles testdata/mitprofile.c against Debian's libkrb5 and
-// returns the program's path. A missing compiler or krb5-config fails the
-// test, or skips it under SAFEKRB5_SKIP_INTEGRATION=1.
+// returns the program's path.
 func mitProfile(t *testing.T) string {
 	t.Helper()
-	var missing []string
-	for _, prog := range []string{"cc", "krb5-config"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			missing = append(missing, prog)
-		}
-	}
-	if len(missing) > 0 {
-		msg := fmt.Sprintf("%v not found: install gcc and libkrb5-dev "+
-			"(scripts/deps.sh)", missing)
-		if os.Getenv("SAFEKRB5_SKIP_INTEGRATION") == "1" {
-			t.Skip(msg)
-		}
-		t.Fatal(msg)
-	}
-	flags, err := exec.Command("krb5-config", "--cflags", "--libs",
-		"krb5").Output()
-	require.NoError(t, err, "krb5-config")
-	bin := filepath.Join(t.TempDir(), "mitprofile")
-	args := append([]string{"-o", bin, filepath.Join("testdata",
-		"mitprofile.c")}, strings.Fields(string(flags))...)
-	out, err := exec.Command("cc", args...).CombinedOutput()
-	require.NoError(t, err, "cc: %s", out)
-	return bin
+	return mitc.Build(t, t.TempDir(), filepath.Join("testdata", "mitprofile.c"), "krb5")
 }
 
 // mitQuery is one question for both libraries: a verb of mitprofile.c
@@ -120,18 +97,9 @@ func askMIT(t *testing.T, bin string, paths []string,
 
 // unescapeMIT undoes mitprofile.c's \xNN escapes.
 func unescapeMIT(t *testing.T, s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s)+0 && s[i+1] == 'x' {
-			n, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
-			require.NoError(t, err)
-			b.WriteByte(byte(n))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	u, err := mitc.Unescape(s)
+	require.NoError(t, err)
+	return u
 }
 
 // askOurs answers the queries with this package, reading the files as

@@ -3,7 +3,6 @@ package krbname
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safekrb5/safekrb5/internal/mitc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,58 +23,17 @@ import (
 // components and the unparsed form.
 
 // mitParse compiles testdata/mitparse.c against Debian's libkrb5 and
-// returns the program's path. A missing compiler or krb5-config fails the
-// test, or skips it under SAFEKRB5_SKIP_INTEGRATION=1.
+// returns the program's path.
 func mitParse(t *testing.T) string {
 	t.Helper()
-	for _, prog := range []string{"cc", "krb5-config"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			msg := prog + " not found: install gcc and libkrb5-dev (scripts/deps.sh)"
-			if os.Getenv("SAFEKRB5_SKIP_INTEGRATION") == "1" {
-				t.Skip(msg)
-			}
-			t.Fatal(msg)
-		}
-	}
-	flags, err := exec.Command("krb5-config", "--cflags", "--libs", "krb5").Output()
-	require.NoError(t, err, "krb5-config")
-	bin := filepath.Join(t.TempDir(), "mitparse")
-	args := append([]string{"-o", bin, filepath.Join("testdata", "mitparse.c")},
-		strings.Fields(string(flags))...)
-	out, err := exec.Command("cc", args...).CombinedOutput()
-	require.NoError(t, err, "cc: %s", out)
-	return bin
-}
-
-// mitArg encodes a name for mitparse: the backslash and bytes outside
-// printable ASCII as \xNN, so that the program sees the bytes exactly.
-func mitArg(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c > 0x7e || c == '\\' {
-			fmt.Fprintf(&b, `\x%02x`, c)
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
+	return mitc.Build(t, t.TempDir(), filepath.Join("testdata", "mitparse.c"), "krb5")
 }
 
 // unescapeMIT undoes mitparse's \xNN escapes.
 func unescapeMIT(t *testing.T, s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
-			n, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
-			require.NoError(t, err)
-			b.WriteByte(byte(n))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	u, err := mitc.Unescape(s)
+	require.NoError(t, err)
+	return u
 }
 
 // mitResult is what mitparse printed for one name: failed, or the
@@ -94,7 +53,7 @@ func askMIT(t *testing.T, bin string, pairs [][2]string) []mitResult {
 		[]byte("[libdefaults]\n default_realm = DEF.TEST\n"), 0o600))
 	var args []string
 	for _, p := range pairs {
-		args = append(args, p[0], mitArg(p[1]))
+		args = append(args, p[0], mitc.Escape(p[1]))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
