@@ -2,8 +2,6 @@ package testheimdal
 
 import (
 	"context"
-	"errors"
-	"os"
 	"time"
 
 	"github.com/safekrb5/safekrb5/internal/testrealm"
@@ -42,15 +40,5 @@ func ForTest(t testrealm.TB, opts Options) *Realm {
 func RequirePrograms(t testrealm.TB) bool {
 	t.Helper()
 	_, err := FindPrefix()
-	if err == nil {
-		return true
-	}
-	var missing *MissingProgramsError
-	if errors.As(err, &missing) && os.Getenv(testrealm.SkipEnv) == "1" {
-		t.Skipf("%v; skipping because %s=1", err, testrealm.SkipEnv)
-		return false
-	}
-	t.Fatalf("%v (set %s=1 to skip integration tests)", err,
-		testrealm.SkipEnv)
-	return false
+	return testrealm.RequireChecked(t, err)
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/safekrb5/safekrb5/internal/testrealm"
 )
 
 // PrefixEnv names the environment variable that overrides where the
@@ -37,8 +39,11 @@ func (e *MissingProgramsError) Error() string {
 		strings.Join(e.Packages, " "))
 }
 
-// Unwrap returns ErrMissingPrograms.
-func (e *MissingProgramsError) Unwrap() error { return ErrMissingPrograms }
+// Unwrap returns ErrMissingPrograms and testrealm.ErrMissingPrograms, so
+// that testrealm.RequireChecked treats it as every harness's.
+func (e *MissingProgramsError) Unwrap() []error {
+	return []error{ErrMissingPrograms, testrealm.ErrMissingPrograms}
+}
 
 // Paths of the programs the harness runs, inside the prefix, and the
 // packages that ship them.

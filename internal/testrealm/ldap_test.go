@@ -120,7 +120,7 @@ func TestPrincipalDN(t *testing.T) {
 // directory with its log. It changes a package variable, so it is not
 // parallel.
 func TestLDAPSlapdFails(t *testing.T) {
-	if !requireChecked(t, CheckLDAPPrograms()) {
+	if !RequireChecked(t, CheckLDAPPrograms()) {
 		return
 	}
 	bad := filepath.Join(t.TempDir(), "kerberos.schema")

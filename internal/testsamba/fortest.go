@@ -2,8 +2,6 @@ package testsamba
 
 import (
 	"context"
-	"errors"
-	"os"
 	"time"
 
 	"github.com/safekrb5/safekrb5/internal/testrealm"
@@ -40,16 +38,5 @@ func ForTest(t testrealm.TB, opts Options) *DC {
 // when Samba is missing, and reports whether it is there.
 func RequirePrograms(t testrealm.TB) bool {
 	t.Helper()
-	err := CheckPrograms()
-	if err == nil {
-		return true
-	}
-	var missing *MissingProgramsError
-	if errors.As(err, &missing) && os.Getenv(testrealm.SkipEnv) == "1" {
-		t.Skipf("%v; skipping because %s=1", err, testrealm.SkipEnv)
-		return false
-	}
-	t.Fatalf("%v (set %s=1 to skip integration tests)", err,
-		testrealm.SkipEnv)
-	return false
+	return testrealm.RequireChecked(t, CheckPrograms())
 }

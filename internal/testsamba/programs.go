@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/safekrb5/safekrb5/internal/testrealm"
 )
 
 // ErrMissingPrograms is matched by errors.Is against a
@@ -29,8 +31,11 @@ func (e *MissingProgramsError) Error() string {
 		strings.Join(e.Programs, ", "), strings.Join(e.Packages, " "))
 }
 
-// Unwrap returns ErrMissingPrograms.
-func (e *MissingProgramsError) Unwrap() error { return ErrMissingPrograms }
+// Unwrap returns ErrMissingPrograms and testrealm.ErrMissingPrograms, so
+// that testrealm.RequireChecked treats it as every harness's.
+func (e *MissingProgramsError) Unwrap() []error {
+	return []error{ErrMissingPrograms, testrealm.ErrMissingPrograms}
+}
 
 // programPackages maps what the harness runs or loads to the Debian
 // package that ships it.
