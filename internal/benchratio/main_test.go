@@ -72,3 +72,39 @@ func TestReportAndChart(t *testing.T) {
 	require.NoError(t, os.WriteFile(tmpl, []byte(`{{command "none"}}`), 0o600))
 	assert.Error(t, writeReport(r, tmpl, out, ""))
 }
+
+func TestRatioAndSpread(t *testing.T) {
+	r := newResults()
+	require.NoError(t, r.read(strings.NewReader(twoRounds)))
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "t.tmpl")
+	out := filepath.Join(dir, "out.md")
+	require.NoError(t, os.WriteFile(tmpl, []byte(
+		`{{ratio "AOurs" "APeer" "cpu-ns/op"}}; {{ratio "APeer" "AOurs" "cpu-ns/op"}}; `+
+			`{{spread "AOurs" "cpu-ns/op"}}`), 0o600))
+	require.NoError(t, writeReport(r, tmpl, out, ""))
+	md, err := os.ReadFile(out)
+	require.NoError(t, err)
+	// Quotients 1/3 and 2/3 one way, 3 and 1.5 the other.
+	assert.Equal(t, "0.50x (0.33-0.67); 2.25x (1.50-3.00); 1.0 to 2.0 µs CPU", string(md))
+
+	require.NoError(t, os.WriteFile(tmpl, []byte(`{{ratio "AOurs" "H" "ns/op"}}`), 0o600))
+	assert.ErrorContains(t, writeReport(r, tmpl, out, ""), "rounds")
+	// A unit named once only when both ends are in the same scale.
+	require.NoError(t, os.WriteFile(tmpl, []byte(`{{spread "APeer" "ns/op"}}; `+
+		`{{spread "AOurs" "cpu-ns/op"}} {{spread "H" "req/s"}}`), 0o600))
+	require.NoError(t, writeReport(r, tmpl, out, ""))
+	md, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "3.0 to 3.0 µs; 1.0 to 2.0 µs CPU 50 to 50 req/s", string(md))
+	require.NoError(t, r.read(strings.NewReader(
+		"BenchmarkS-2 1 900 ns/op\nBenchmarkS-2 1 1200 ns/op\n")))
+	require.NoError(t, os.WriteFile(tmpl, []byte(`{{spread "S" "ns/op"}}`), 0o600))
+	require.NoError(t, writeReport(r, tmpl, out, ""))
+	md, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "900.00 ns to 1.2 µs", string(md))
+
+	require.NoError(t, os.WriteFile(tmpl, []byte(`{{spread "AOurs" "B/op"}}`), 0o600))
+	assert.ErrorIs(t, writeReport(r, tmpl, out, ""), errMissing)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -165,6 +166,8 @@ func writeReport(res *results, tmplPath, outPath, svgPath string) error {
 			"speedTable": rep.speedTable,
 			"memTable":   rep.memTable,
 			"median":     rep.median,
+			"ratio":      rep.ratio,
+			"spread":     rep.spread,
 			"rounds":     rep.rounds,
 			"cpu":        func() string { return res.cpu },
 		}).Parse(string(src))
@@ -207,6 +210,31 @@ func (rep *report) median(name, unit string) (string, error) {
 		return "", err
 	}
 	return formatValue(v, unit), nil
+}
+
+// ratio formats name's figures in unit over base's, taken round by
+// round: the median quotient and the range of them.
+func (rep *report) ratio(name, base, unit string) (string, error) {
+	q, err := rep.res.ratios(name, base, unit, false)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%.2fx (%.2f-%.2f)", q.median, q.lo, q.hi), nil
+}
+
+// spread formats the lowest and the highest of name's figures in unit,
+// naming the unit once when both are in the same scale.
+func (rep *report) spread(name, unit string) (string, error) {
+	v, err := rep.res.rounds(name, unit)
+	if err != nil {
+		return "", err
+	}
+	lo, hi := formatValue(slices.Min(v), unit), formatValue(slices.Max(v), unit)
+	loNum, loUnit, _ := strings.Cut(lo, " ")
+	if _, hiUnit, _ := strings.Cut(hi, " "); loUnit == hiUnit {
+		lo = loNum
+	}
+	return lo + " to " + hi, nil
 }
 
 func (rep *report) costTable(name string) (string, error) {
