@@ -11,7 +11,7 @@ import (
 )
 
 // The live reload benchmarks. Run them side by side, in interleaved
-// rounds, with scripts/bench-reload.sh, as BENCHMARKS.md says. Beside
+// rounds, with scripts/bench.sh (make bench), as BENCHMARKS.md says. Beside
 // testing's wall-clock ns/op each reports cpu-ns/op, the process's CPU
 // time (every thread: the accepts, the reloads, the garbage collector)
 // per operation, which other work on a shared machine disturbs far less.

@@ -5,18 +5,22 @@
 #
 # It builds internal/mitbench (MIT krb5's side, a C program) first. Each
 # round runs the lifecycle benchmarks, then the peer benchmarks (safekrb5,
-# gokrb5 and MIT side by side on one throwaway realm) in three groups, so
-# that every ratio is taken between figures of the same round.
+# gokrb5 and MIT side by side on one throwaway realm) in three groups,
+# then the live reload benchmarks of package gssapi, so that every ratio
+# is taken between figures of the same round.
 #
 # Settings: ROUNDS (default 7), PEER_N (operations per fast peer
 # benchmark, default 1000), SLOW_N (per login and string-to-key
-# benchmark, default 100), OUT (default BENCHMARKS.md; the chart goes
-# beside it with the .svg suffix).
+# benchmark, default 100), RELOAD_N (per live reload benchmark, default
+# 50000: enough for the accepts with ten reloads a second to see several
+# reloads), OUT (default BENCHMARKS.md; the chart goes beside it with the
+# .svg suffix).
 set -eu
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-7}
 peer_n=${PEER_N:-1000}
 slow_n=${SLOW_N:-100}
+reload_n=${RELOAD_N:-50000}
 out=${OUT:-BENCHMARKS.md}
 
 tmp=$(mktemp -d)
@@ -31,6 +35,7 @@ life="go test -run '^\$' -bench 'Call|ObjectCreateClose|ModuleEnterLeave' -bench
 fast="go test -run '^\$' -bench 'Accept|Initiate|Wrap|TGS|HTTP' -benchtime ${peer_n}x ./internal/peerbench/"
 slow="go test -run '^\$' -bench 'Login|StringToKey' -benchtime ${slow_n}x ./internal/peerbench/"
 mem="go test -run '^\$' -bench 'Mem' -benchtime 1x ./internal/peerbench/"
+reload="go test -run '^\$' -bench '^BenchmarkKeyring' -benchmem -benchtime ${reload_n}x ./gssapi/"
 once="go test -run '^\$' -bench 'ShutdownMillionIdle' -benchtime 1x ./internal/lifecycle/"
 
 # run GROUP COMMAND runs COMMAND, records it once and appends its
@@ -55,6 +60,7 @@ while [ "$i" -le "$rounds" ]; do
 	run peer "$fast"
 	run slow "$slow"
 	run mem "$mem"
+	run reload "$reload"
 	i=$((i + 1))
 done
 run once "$once"
