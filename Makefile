@@ -30,7 +30,7 @@ demo-ad: deps
 	$(GO) run ./cmd/safekrb5 demo -kdc ad
 
 # Every benchmark in interleaved rounds against gokrb5 and MIT krb5; writes
-# BENCHMARKS.md and BENCHMARKS.svg. ROUNDS, PEER_N and SLOW_N tune it (see
+# BENCHMARKS.md and BENCHMARKS.svg. ROUNDS, PEER_N, SLOW_N and RELOAD_N tune it (see
 # scripts/bench.sh).
 bench: deps
 	./scripts/bench.sh
