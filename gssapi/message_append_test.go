@@ -231,3 +231,41 @@ func BenchmarkWrapAppendRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// A token unwrapped into its own array, as in UnwrapAppend(tok[:0], tok),
+// gives Unwrap's message whether or not it is rotated (RRC 28 is what
+// Windows sends for sealed tokens), and so does a dst whose spare
+// capacity covers the token's header but ends before its body.
+func TestUnwrapAppendIntoOwnToken(t *testing.T) {
+	for _, kt := range []int32{17, 18, 20} {
+		for _, conf := range []bool{false, true} {
+			for _, rrc := range []int{0, 12, 28, 1000} {
+				name := fmt.Sprintf("enctype %d conf %v rrc %d", kt, conf, rrc)
+				ini, acc := contextPair(t, kt, false, DefaultInitFlags)
+				msg := bytes.Repeat([]byte("in place "), 70)
+				tok, err := ini.Wrap(msg, conf)
+				require.NoError(t, err, name)
+				if rrc > 0 {
+					tok = rotate(tok, rrc)
+				}
+				got, gotConf, err := acc.UnwrapAppend(tok[:0], tok)
+				require.NoError(t, err, name)
+				assert.Equal(t, conf, gotConf, name)
+				assert.Equal(t, msg, got, name)
+
+				// dst's spare capacity ends where the body begins.
+				tok, err = ini.Wrap(msg, conf)
+				require.NoError(t, err, name)
+				if rrc > 0 {
+					tok = rotate(tok, rrc)
+				}
+				buf := make([]byte, 2*len(tok))
+				at := len(buf) - len(tok)
+				copy(buf[at:], tok)
+				got, _, err = acc.UnwrapAppend(buf[:0:at+16], buf[at:])
+				require.NoError(t, err, name)
+				assert.Equal(t, msg, got, name)
+			}
+		}
+	}
+}
