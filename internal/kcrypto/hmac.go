@@ -51,9 +51,16 @@ func prepareHMAC(newHash func() hash.Hash, key []byte) *preparedMAC {
 	if !ok || len(key) > h.BlockSize() {
 		return nil
 	}
+	blank, err := h.MarshalBinary()
+	if err != nil {
+		return nil
+	}
+	// h ends holding a state as secret as the key: overwritten on
+	// return, as are the saved states when they are not kept.
+	defer h.UnmarshalBinary(blank)
 	pad := make([]byte, h.BlockSize())
 	defer clear(pad)
-	p := &preparedMAC{newHash: newHash}
+	p := &preparedMAC{newHash: newHash, blank: blank}
 	for _, x := range []struct {
 		b   byte
 		out *[]byte
@@ -67,15 +74,11 @@ func prepareHMAC(newHash func() hash.Hash, key []byte) *preparedMAC {
 		h.Write(pad)
 		st, err := h.MarshalBinary()
 		if err != nil {
+			p.wipe()
 			return nil
 		}
 		*x.out = st
 	}
-	blank, err := newHash().(stateHash).MarshalBinary()
-	if err != nil {
-		return nil
-	}
-	p.blank = blank
 	p.stitch = canStitch(newHash(), p.inner)
 	return p
 }

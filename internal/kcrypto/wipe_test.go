@@ -2,7 +2,11 @@ package kcrypto
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
+	"hash"
 	"reflect"
 	"sync"
 	"testing"
@@ -102,4 +106,31 @@ func zeroBuffer(t *testing.T, h stateHash) bool {
 		}
 	}
 	return true
+}
+
+// recordingHash is a hash of the standard library that prepareHMAC may
+// use, each instance recorded.
+type recordingHash struct{ stateHash }
+
+// prepareHMAC leaves no hash it made holding a saved state: the one
+// that hashed the padded keys is overwritten before it returns.
+func TestPrepareHMACLeavesNoState(t *testing.T) {
+	for _, newHash := range []func() hash.Hash{sha1.New, sha256.New, sha512.New384} {
+		var made []*recordingHash
+		rec := func() hash.Hash {
+			h := &recordingHash{newHash().(stateHash)}
+			made = append(made, h)
+			return h
+		}
+		p := prepareHMAC(rec, bytes.Repeat([]byte{0x42}, 32))
+		require.NotNil(t, p)
+		require.NotEmpty(t, made)
+		for i, h := range made {
+			st, err := h.MarshalBinary()
+			require.NoError(t, err)
+			assert.NotEqual(t, p.inner, st, "hash %d holds the inner state", i)
+			assert.NotEqual(t, p.outer, st, "hash %d holds the outer state", i)
+			assert.True(t, zeroBuffer(t, h.stateHash), "hash %d: block buffer", i)
+		}
+	}
 }
