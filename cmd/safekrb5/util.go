@@ -206,6 +206,13 @@ func splitPrincipal(p string, cfg *config.Config) (name, realm string, err error
 	return strings.Join(pr.Components, "/"), pr.Realm, nil
 }
 
+// unparsed returns the principal splitPrincipal split into name and
+// realm as krb5_unparse_name writes it, which MIT's kinit and kpasswd
+// show in their prompts: a component's "@" escaped (svc\@corp@R).
+func unparsed(name, realm string) string {
+	return krbname.Principal{Realm: realm, Components: strings.Split(name, "/")}.String()
+}
+
 // parseLifetime reads a kinit duration: "10h", "30m", "1d", "3600", or
 // MIT's other forms.
 func parseLifetime(s string) (time.Duration, error) {
