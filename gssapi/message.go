@@ -422,7 +422,11 @@ func (sc *SecurityContext) unwrap(dst, tok []byte) ([]byte, bool, error) {
 	ec := int(binary.BigEndian.Uint16(tok[4:6]))
 	rrc := int(binary.BigEndian.Uint16(tok[6:8]))
 	seq := binary.BigEndian.Uint64(tok[8:16])
-	hdr := tok[:cfxHeaderLen]
+	// The header is compared after decryption, which may write over
+	// tok when it lies in dst's spare capacity and the body does not
+	// (a rotated body is a copy): it is read first.
+	var hdrBuf [cfxHeaderLen]byte
+	hdr := hdrBuf[:copy(hdrBuf[:], tok)]
 	body := unrotate(tok[cfxHeaderLen:], rrc)
 	seal, _ := sc.usages(true)
 

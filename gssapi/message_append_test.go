@@ -3,6 +3,7 @@ package gssapi
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"testing"
@@ -228,6 +229,97 @@ func BenchmarkWrapAppendRoundTrip(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// A token unwrapped into its own array, as in UnwrapAppend(tok[:0], tok),
+// gives Unwrap's message whether or not it is rotated (RRC 28 is what
+// Windows sends for sealed tokens), and so does a dst whose spare
+// capacity covers the token's header but ends before its body.
+func TestUnwrapAppendIntoOwnToken(t *testing.T) {
+	for _, kt := range []int32{17, 18, 20} {
+		for _, conf := range []bool{false, true} {
+			for _, rrc := range []int{0, 12, 28, 1000} {
+				name := fmt.Sprintf("enctype %d conf %v rrc %d", kt, conf, rrc)
+				ini, acc := contextPair(t, kt, false, DefaultInitFlags)
+				msg := bytes.Repeat([]byte("in place "), 70)
+				tok, err := ini.Wrap(msg, conf)
+				require.NoError(t, err, name)
+				if rrc > 0 {
+					tok = rotate(tok, rrc)
+				}
+				got, gotConf, err := acc.UnwrapAppend(tok[:0], tok)
+				require.NoError(t, err, name)
+				assert.Equal(t, conf, gotConf, name)
+				assert.Equal(t, msg, got, name)
+
+				// dst's spare capacity ends where the body begins.
+				tok, err = ini.Wrap(msg, conf)
+				require.NoError(t, err, name)
+				if rrc > 0 {
+					tok = rotate(tok, rrc)
+				}
+				buf := make([]byte, 2*len(tok))
+				at := len(buf) - len(tok)
+				copy(buf[at:], tok)
+				got, _, err = acc.UnwrapAppend(buf[:0:at+16], buf[at:])
+				require.NoError(t, err, name)
+				assert.Equal(t, msg, got, name)
+			}
+		}
+	}
+}
+
+// Sealed tokens with filler (EC other than zero), as RFC 4121 section
+// 4.2.4 allows a peer to send, rotated or not (a DCE-style peer rotates
+// by EC plus 28), unwrap through Unwrap and UnwrapAppend, into a fresh
+// buffer and into the token's own array, to the message without its
+// filler; a header copy whose EC differs is refused and leaves no
+// plaintext in dst.
+func TestUnwrapSealedWithFiller(t *testing.T) {
+	for _, ec := range []int{1, 16, 100} {
+		for _, rrc := range []int{0, ec + 28} {
+			name := fmt.Sprintf("EC %d RRC %d", ec, rrc)
+			ini, acc := contextPair(t, 18, false, DefaultInitFlags)
+			msg := bytes.Repeat([]byte("filled "), 90)
+			seal := func(copyEC int) []byte {
+				hdr := make([]byte, 16)
+				binary.BigEndian.PutUint16(hdr[0:2], tokWrap)
+				hdr[2] = ini.sendFlags() | flagSealed
+				hdr[3] = 0xff
+				binary.BigEndian.PutUint16(hdr[4:6], uint16(ec))
+				binary.BigEndian.PutUint64(hdr[8:16], ini.seq.nextSend())
+				inner := bytes.Clone(hdr)
+				binary.BigEndian.PutUint16(inner[4:6], uint16(copyEC))
+				seal, _ := ini.usages(false)
+				tok, err := ini.ck.Encrypt(hdr, seal, msg, bytes.Repeat([]byte{0xf1}, ec),
+					inner)
+				require.NoError(t, err, name)
+				if rrc > 0 {
+					tok = rotate(tok, rrc)
+				}
+				return tok
+			}
+			got, conf, err := acc.Unwrap(seal(ec))
+			require.NoError(t, err, name)
+			assert.True(t, conf, name)
+			assert.Equal(t, msg, got, name)
+
+			got, _, err = acc.UnwrapAppend([]byte("p"), seal(ec))
+			require.NoError(t, err, name)
+			assert.Equal(t, append([]byte("p"), msg...), got, name)
+
+			tok := seal(ec)
+			got, _, err = acc.UnwrapAppend(tok[:0], tok)
+			require.NoError(t, err, name)
+			assert.Equal(t, msg, got, name)
+
+			spare := make([]byte, 0, 4096)
+			_, _, err = acc.UnwrapAppend(spare, seal(ec+1))
+			require.ErrorIs(t, err, ErrDefectiveToken, name)
+			assert.False(t, bytes.Contains(spare[:cap(spare)], []byte("filled")),
+				"%s: plaintext left in dst", name)
 		}
 	}
 }

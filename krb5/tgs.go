@@ -101,10 +101,12 @@ func fetchOnce(g *singleflight.Group, key string, cached func(string) *ServiceTi
 	return v.(*ServiceTicket), nil
 }
 
-// cacheKey names a service in the ticket cache. The name type takes no
-// part, as KDCs may answer with another one.
+// cacheKey names a service in the ticket cache, in MIT's unparsed form,
+// whose escapes keep a component or realm holding "/" or "@" from
+// naming another service. The name type takes no part, as KDCs may
+// answer with another one.
 func cacheKey(name types.PrincipalName, realm string) string {
-	return strings.Join(name.NameString, "/") + "@" + realm
+	return krbname.Principal{Realm: realm, Components: name.NameString}.String()
 }
 
 // cached returns a ticket from the cache that is valid for a while yet.

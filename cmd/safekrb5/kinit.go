@@ -86,7 +86,7 @@ func kinit(e *env, args []string) error {
 			return err
 		}
 	} else {
-		pw, err := readPassword(e, name+"@"+realm)
+		pw, err := readPassword(e, unparsed(name, realm))
 		if err != nil {
 			return err
 		}

@@ -13,8 +13,10 @@ import (
 )
 
 func klist(e *env, args []string) error {
-	fl := newFlags(e, "klist", "[-c ccache | ccache | -k [-t] [-e] [keytab]]")
-	ccName := fl.String("c", "", "the credential cache to list (default KRB5CCNAME)")
+	fl := newFlags(e, "klist", "[-c] [ccache] | -k [-t] [-e] [keytab]")
+	// -c takes no value: as in MIT's klist it asks for a credential
+	// cache, the default, named by the operand if there is one.
+	cc := fl.Bool("c", false, "list a credential cache (the default)")
 	keytab := fl.Bool("k", false, "list a keytab instead of a credential cache")
 	times := fl.Bool("t", false, "show timestamps in keytab listings")
 	etypes := fl.Bool("e", false, "show enctypes in keytab listings")
@@ -24,14 +26,9 @@ func klist(e *env, args []string) error {
 	if err := extraArguments(fl, 1); err != nil {
 		return err
 	}
-	switch {
-	case *ccName != "" && *keytab:
+	if *cc && *keytab {
 		fl.Usage()
 		return &exitError{code: 2, err: fmt.Errorf("-c and -k exclude each other")}
-	case *ccName != "" && fl.NArg() > 0:
-		fl.Usage()
-		return &exitError{code: 2, err: fmt.Errorf(
-			"the cache is named twice: -c %s and %s", *ccName, fl.Arg(0))}
 	}
 	if *keytab {
 		name := fl.Arg(0)
@@ -40,10 +37,7 @@ func klist(e *env, args []string) error {
 		}
 		return listKeytab(e, name, *times, *etypes)
 	}
-	name := *ccName
-	if name == "" {
-		name = fl.Arg(0)
-	}
+	name := fl.Arg(0)
 	return listCCache(e, name)
 }
 

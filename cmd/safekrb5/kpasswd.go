@@ -32,7 +32,7 @@ func kpasswd(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	full := name + "@" + realm
+	full := unparsed(name, realm)
 	old, err := readPassword(e, full)
 	if err != nil {
 		return err

@@ -68,15 +68,19 @@ func ktutilAdd(e *env, kt string, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("no known enctype in %q", *etypes)}
 	}
 	principal := *princ
-	if !strings.Contains(principal, "@") {
+	// A name without a realm, as krb5_parse_name reads it (an escaped
+	// "@" does not start one), takes the default realm.
+	if p, err := krbname.ParsePrincipalFlags(principal, "", krbname.ParseNoRealm); err == nil {
 		cfg, err := loadConfig()
 		if err != nil {
 			return err
 		}
 		if cfg.LibDefaults.DefaultRealm == "" {
-			return fmt.Errorf("principal %q has no realm and there is no default_realm", principal)
+			return fmt.Errorf("principal %s has no realm and there is no default_realm",
+				krbname.Quote(principal))
 		}
-		principal += "@" + cfg.LibDefaults.DefaultRealm
+		p.Realm = cfg.LibDefaults.DefaultRealm
+		principal = p.String()
 	}
 	pw, err := readPassword(e, principal)
 	if err != nil {

@@ -131,3 +131,17 @@ func TestKeytabNamesWithoutAFile(t *testing.T) {
 		})
 	}
 }
+
+// TestKtutilAddEscapedAt: a principal whose only "@" is escaped has no
+// realm, as krb5_parse_name reads it, and takes the default realm; MIT's
+// klist -k lists the entry under that name.
+func TestKtutilAddEscapedAt(t *testing.T) {
+	r := testRealm(t)
+	kt := filepath.Join(t.TempDir(), "kt")
+	code, _, stderr := runCmd(t, r, "pw\n", "ktutil", "-k", kt, "add", "-p", `svc\@corp`,
+		"-e", "aes256-cts-hmac-sha1-96")
+	require.Equal(t, 0, code, stderr)
+	mit, err := r.Command(context.Background(), "klist", "-k", kt).CombinedOutput()
+	require.NoError(t, err, "%s", mit)
+	assert.Contains(t, string(mit), `   1 svc\@corp@`+r.Name+"\n")
+}

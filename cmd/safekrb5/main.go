@@ -8,7 +8,7 @@
 // Usage:
 //
 //	safekrb5 kinit [-k] [-t keytab] [-c ccache] [-T armor_ccache] [-l lifetime] [-r renew] [-f|-F] [principal]
-//	safekrb5 klist [-c ccache | ccache | -k [-t] [-e] [keytab]]
+//	safekrb5 klist [-c] [ccache] | -k [-t] [-e] [keytab]
 //	safekrb5 kvno [-c ccache] [{-I|-U} for_user [-P]] service...
 //	safekrb5 kdestroy [-c ccache]
 //	safekrb5 kpasswd [principal]

@@ -41,8 +41,24 @@ func TestMisuse(t *testing.T) {
 			`extra arguments (starting with "` + other + `")`},
 		{"klist two caches", []string{"klist", def, other}, 2, "",
 			`extra arguments (starting with "` + other + `")`},
-		{"klist -c and operand", []string{"klist", "-c", def, other}, 2, "",
-			"the cache is named twice"},
+		{"klist -c and two operands", []string{"klist", "-c", def, other}, 2, "",
+			`extra arguments (starting with "` + other + `")`},
+		{"klist -c alone", []string{"klist", "-c"}, 0,
+			"Default principal: alice@EXAMPLE.TEST", ""},
+		{"klist -ce grouped", []string{"klist", "-ce", def}, 0,
+			"Default principal: alice@EXAMPLE.TEST", ""},
+		{"klist -c -- -e", []string{"klist", "-c", "--", "-e"}, 1, "",
+			"(filename: -e)"},
+		{"kinit -c value --", []string{"kinit", "-c", "--", "alice", "-l", "bogus"}, 1, "",
+			`bad lifetime "bogus"`},
+		{"kdestroy -c=x", []string{"kdestroy", "-c=" + other}, 0, "",
+			"destroying cache =" + other},
+		{"kinit --c", []string{"kinit", "--c", other, "alice"}, 2, "",
+			`invalid option -- "-"`},
+		{"klist -k=1", []string{"klist", "-k=1"}, 2, "", `invalid option -- "="`},
+		{"klist -x", []string{"klist", "-x"}, 2, "", `invalid option -- "x"`},
+		{"kdestroy -cx unknown", []string{"kdestroy", "-qx"}, 2, "",
+			`invalid option -- "x"`},
 		{"klist -c and -k", []string{"klist", "-k", "-c", def}, 2, "",
 			"-c and -k exclude each other"},
 		{"klist flag after operand", []string{"klist", def, "-e"}, 0,
@@ -113,11 +129,20 @@ func TestUngroup(t *testing.T) {
 		{[]string{"-t", "-ke"}, []string{"-t", "-ke"}}, // a value, not a group
 		{[]string{"-spn", "HTTP/x"}, []string{"-spn", "HTTP/x"}},
 		{[]string{"-spn=HTTP/x", "-ke"}, []string{"-spn=HTTP/x", "-k", "-e"}},
-		{[]string{"-kx"}, []string{"-kx"}}, // unknown letter: left for flag to refuse
+		{[]string{"--spn", "HTTP/x"}, []string{"--spn", "HTTP/x"}},
+		{[]string{"-t=x"}, []string{"-t", "=x"}}, // getopt's value "=x"
+		{[]string{"-t", "--", "-k"}, []string{"-t", "--", "-k"}},
 		{[]string{"--", "-ke"}, []string{"--", "-ke"}},
 		{[]string{"-", "-k"}, []string{"-", "-k"}},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, ungroup(fs, tt.in), "%q", tt.in)
+		got, err := ungroup(fs, tt.in)
+		require.NoError(t, err, "%q", tt.in)
+		assert.Equal(t, tt.want, got, "%q", tt.in)
+	}
+	for _, in := range [][]string{{"-kx"}, {"-x"}, {"--k"}, {"--t", "v"}, {"-k=1"},
+		{"-e-"}} {
+		_, err := ungroup(fs, in)
+		assert.ErrorContains(t, err, "invalid option", "%q", in)
 	}
 }

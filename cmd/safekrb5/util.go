@@ -37,14 +37,20 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // parseMIT parses flags the way MIT's tools parse theirs on Linux, with
 // getopt: one-letter flags may be grouped ("kinit -kt keytab", "klist
-// -ket"), a value may follow its letter at once ("-l1h"), and flags may
-// follow the operands: "kinit alice -l 1h" and "kvno HTTP/www -c
-// FILE:cc" mean what they say instead of taking "-l" or "-c" for a
-// principal. An argument "--" ends the flags; what follows it is an
-// operand even when it starts with "-". The operands, in their order,
-// are then fs.Args().
+// -ket"), a value may follow its letter at once ("-l1h", "-c=x" names
+// the cache "=x"), and flags may follow the operands: "kinit alice -l
+// 1h" and "kvno HTTP/www -c FILE:cc" mean what they say instead of
+// taking "-l" or "-c" for a principal. An argument "--" in the place of
+// a flag ends the flags; what follows it is an operand even when it
+// starts with "-". A letter fs does not know, "--c" and "-k=1" are
+// refused as getopt refuses them. The operands, in their order, are then
+// fs.Args().
 func parseMIT(fs *flag.FlagSet, args []string) error {
-	args = ungroup(fs, args)
+	args, err := ungroup(fs, args)
+	if err != nil {
+		fs.Usage()
+		return &exitError{code: 2, err: err}
+	}
 	var operands []string
 	for {
 		if err := parse(fs, args); err != nil {
@@ -52,7 +58,7 @@ func parseMIT(fs *flag.FlagSet, args []string) error {
 		}
 		rest := fs.Args()
 		used := args[:len(args)-len(rest)]
-		if len(rest) == 0 || (len(used) > 0 && used[len(used)-1] == "--") {
+		if len(rest) == 0 || endsWithTerminator(fs, used) {
 			operands = append(operands, rest...)
 			break
 		}
@@ -63,73 +69,94 @@ func parseMIT(fs *flag.FlagSet, args []string) error {
 	return parse(fs, append([]string{"--"}, operands...))
 }
 
-// ungroup splits grouped one-letter flags as getopt reads them: "-kt"
-// becomes "-k", "-t", and "-l1h" becomes "-l", "1h". An argument that
-// names a flag of fs whole ("-spn"), a flag's value, "--" and what
-// follows it, and a group with a letter fs does not know are left as
-// they are, for the flag package to take or refuse.
-func ungroup(fs *flag.FlagSet, args []string) []string {
-	takesValue := func(name string) bool {
-		f := fs.Lookup(name)
-		if f == nil {
-			return false
+// endsWithTerminator reports whether the flags the flag package took,
+// used, end with a "--" that ended the flags rather than one that was
+// a flag's value ("-c --").
+func endsWithTerminator(fs *flag.FlagSet, used []string) bool {
+	for i := 0; i < len(used); i++ {
+		a := used[i]
+		if a == "--" {
+			return i == len(used)-1
 		}
-		b, ok := f.Value.(interface{ IsBoolFlag() bool })
-		return !ok || !b.IsBoolFlag()
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if takesValue(fs, name) && !hasValue {
+			i++ // its value
+		}
 	}
+	return false
+}
+
+// takesValue reports whether fs has a flag name that is not boolean.
+func takesValue(fs *flag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
+}
+
+// ungroup splits grouped one-letter flags as getopt reads them: "-kt"
+// becomes "-k", "-t", "-l1h" becomes "-l", "1h" and "-c=x" becomes
+// "-c", "=x". An argument that names a flag of fs of more than one
+// letter ("-spn", "--spn=x"), which getopt tools do not have, a flag's
+// value, "--" and what follows it are left as they are. A group with a
+// letter fs does not know, "=" after a letter that takes no value
+// included, and a one-letter flag after "--" are refused, as getopt
+// refuses them.
+func ungroup(fs *flag.FlagSet, args []string) ([]string, error) {
 	var out []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			return append(out, args[i:]...)
+			return append(out, args[i:]...), nil
 		}
-		if len(a) < 2 || a[0] != '-' || a[1] == '-' {
+		if len(a) < 2 || a[0] != '-' {
 			out = append(out, a)
 			continue
 		}
-		name, _, hasValue := strings.Cut(a[1:], "=")
-		if fs.Lookup(name) != nil {
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		if len(name) > 1 && fs.Lookup(name) != nil {
 			out = append(out, a)
-			if takesValue(name) && !hasValue && i+1 < len(args) {
+			if takesValue(fs, name) && !hasValue && i+1 < len(args) {
 				out = append(out, args[i+1])
 				i++
 			}
 			continue
 		}
-		group, ok := splitGroup(fs, a[1:], takesValue)
-		if !ok {
-			out = append(out, a)
-			continue
+		group, err := splitGroup(fs, a[1:])
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, group...)
 		if last := group[len(group)-1]; len(last) == 2 && last[0] == '-' &&
-			takesValue(last[1:]) && i+1 < len(args) {
+			takesValue(fs, last[1:]) && i+1 < len(args) {
 			out = append(out, args[i+1])
 			i++
 		}
 	}
-	return out
+	return out, nil
 }
 
 // splitGroup splits the letters of a group of one-letter flags; the
 // first letter that takes a value takes the rest of the group as its
-// value, when there is a rest.
-func splitGroup(fs *flag.FlagSet, s string, takesValue func(string) bool) ([]string, bool) {
+// value, when there is a rest. A letter fs does not know is an error.
+func splitGroup(fs *flag.FlagSet, s string) ([]string, error) {
 	var out []string
 	for j := 0; j < len(s); j++ {
 		name := s[j : j+1]
 		if fs.Lookup(name) == nil {
-			return nil, false
+			return nil, fmt.Errorf("invalid option -- %s", krbname.Quote(name))
 		}
 		out = append(out, "-"+name)
-		if takesValue(name) {
+		if takesValue(fs, name) {
 			if rest := s[j+1:]; rest != "" {
 				out = append(out, rest)
 			}
-			return out, true
+			return out, nil
 		}
 	}
-	return out, true
+	return out, nil
 }
 
 // extraArguments refuses operands beyond the first max ones, as MIT's
@@ -177,6 +204,13 @@ func splitPrincipal(p string, cfg *config.Config) (name, realm string, err error
 		}
 	}
 	return strings.Join(pr.Components, "/"), pr.Realm, nil
+}
+
+// unparsed returns the principal splitPrincipal split into name and
+// realm as krb5_unparse_name writes it, which MIT's kinit and kpasswd
+// show in their prompts: a component's "@" escaped (svc\@corp@R).
+func unparsed(name, realm string) string {
+	return krbname.Principal{Realm: realm, Components: strings.Split(name, "/")}.String()
 }
 
 // parseLifetime reads a kinit duration: "10h", "30m", "1d", "3600", or

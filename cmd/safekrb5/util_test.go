@@ -65,6 +65,12 @@ func TestSplitPrincipal(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.name, name)
 			assert.Equal(t, tt.realm, realm)
+			// What the prompts show reads back as the same principal.
+			back, _, err := splitPrincipal(unparsed(name, realm), cfg)
+			require.NoError(t, err)
+			assert.Equal(t, name, back)
 		})
 	}
+	assert.Equal(t, `bob\@corp@R\@S`, unparsed("bob@corp", "R@S"))
+	assert.Equal(t, "host/a.test@R", unparsed("host/a.test", "R"))
 }

@@ -19,9 +19,10 @@
 // implementation through the same Key methods.
 //
 // A Key holds its base key, derived keys and AES round keys in memory of
-// its own, which Wipe overwrites. The AES and HMAC states made from them
-// are the standard library's, which offers no way to wipe them: those of
-// one call become garbage when it returns, and the AES ciphers and the
-// HMAC states with their pads hashed, which a Key keeps for the usages
-// it uses more than once, when Wipe drops them.
+// its own, which Wipe overwrites, as it does the HMAC states with their
+// pads hashed that a Key keeps for the usages it uses more than once.
+// The AES ciphers are the standard library's, which offers no way to
+// wipe them: those of one call become garbage when it returns, and those
+// kept for a usage when Wipe drops them; so do the HMAC states of
+// crypto/hmac made for a usage's first message.
 package kcrypto

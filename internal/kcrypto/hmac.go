@@ -25,10 +25,17 @@ type macWriter interface {
 type preparedMAC struct {
 	newHash      func() hash.Hash
 	inner, outer []byte // marshaled states after K^ipad and K^opad
+	blank        []byte // marshaled state of a new hash, to wipe runs
 	stitch       bool   // hashEncrypt runs encryptCBCSHA1 (canStitch)
 
-	// runs keeps the hash states of finished messages for the next.
-	runs sync.Pool
+	// mu guards runs, free and wiped. Every run made is kept in runs
+	// so that wipe reaches the hash states of each, which hold the
+	// saved states again (and a message's at the end); a sync.Pool
+	// would drop them unwiped.
+	mu    sync.Mutex
+	runs  []*preparedRun // every run made
+	free  []*preparedRun // those not in use
+	wiped bool
 }
 
 type stateHash interface {
@@ -44,9 +51,16 @@ func prepareHMAC(newHash func() hash.Hash, key []byte) *preparedMAC {
 	if !ok || len(key) > h.BlockSize() {
 		return nil
 	}
+	blank, err := h.MarshalBinary()
+	if err != nil {
+		return nil
+	}
+	// h ends holding a state as secret as the key: overwritten on
+	// return, as are the saved states when they are not kept.
+	defer h.UnmarshalBinary(blank)
 	pad := make([]byte, h.BlockSize())
 	defer clear(pad)
-	p := &preparedMAC{newHash: newHash}
+	p := &preparedMAC{newHash: newHash, blank: blank}
 	for _, x := range []struct {
 		b   byte
 		out *[]byte
@@ -60,6 +74,7 @@ func prepareHMAC(newHash func() hash.Hash, key []byte) *preparedMAC {
 		h.Write(pad)
 		st, err := h.MarshalBinary()
 		if err != nil {
+			p.wipe()
 			return nil
 		}
 		*x.out = st
@@ -75,27 +90,47 @@ func (p *preparedMAC) start() *preparedRun {
 	if p == nil {
 		return nil
 	}
-	r, _ := p.runs.Get().(*preparedRun)
-	if r == nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.wiped {
+		return nil
+	}
+	var r *preparedRun
+	if n := len(p.free); n > 0 {
+		r = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
 		inner, ok1 := p.newHash().(stateHash)
 		outer, ok2 := p.newHash().(stateHash)
 		if !ok1 || !ok2 {
 			return nil
 		}
 		r = &preparedRun{p: p, inner: inner, outer: outer}
+		p.runs = append(p.runs, r)
 	}
 	if r.inner.UnmarshalBinary(p.inner) != nil ||
 		r.outer.UnmarshalBinary(p.outer) != nil {
+		p.free = append(p.free, r)
 		return nil
 	}
 	return r
 }
 
+// wipe overwrites the saved states and those of every run, which must
+// not be in use, and makes start return nil.
 func (p *preparedMAC) wipe() {
-	if p != nil {
-		clear(p.inner)
-		clear(p.outer)
+	if p == nil {
+		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.inner)
+	clear(p.outer)
+	for _, r := range p.runs {
+		r.wipe(p.blank)
+	}
+	p.runs, p.free = nil, nil
+	p.wiped = true
 }
 
 // preparedRun is one message's HMAC from a preparedMAC: the inner and
@@ -239,7 +274,27 @@ func (r *preparedRun) sumInto(buf *[64]byte) []byte {
 	return buf[:copy(buf[:], r.outer.Sum(r.sum[:0]))]
 }
 
-// done returns r's hash states to its preparedMAC's pool; r must not be
-// used after. What they hold is overwritten by the next start, which
-// restores a saved state into them.
-func (r *preparedRun) done() { r.p.runs.Put(r) }
+// done returns r's hash states to its preparedMAC for another message;
+// r must not be used after. What they hold is overwritten by the next
+// start, which restores a saved state into them, or by wipe.
+func (r *preparedRun) done() {
+	p := r.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.wiped {
+		r.wipe(p.blank)
+		return
+	}
+	p.free = append(p.free, r)
+}
+
+// wipe overwrites r's hash states, buffered bytes included, with those
+// of a new hash (blank, marshaled), and its buffers with zeros.
+func (r *preparedRun) wipe(blank []byte) {
+	// crypto/sha1, sha256 and sha512 restore the whole block buffer
+	// from a marshaled state, where Reset leaves it as it was.
+	r.inner.UnmarshalBinary(blank)
+	r.outer.UnmarshalBinary(blank)
+	clear(r.state[:])
+	clear(r.sum[:])
+}

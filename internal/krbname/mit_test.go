@@ -3,6 +3,7 @@ package krbname
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +103,8 @@ func TestParsePrincipalAgreesWithMIT(t *testing.T) {
 		"krbtgt/R@R", "krbtgt/R", "krbtgt/A/B@R", "krbtgt@R", "KRBTGT/R@R",
 		"bob@corp.test@AD.TEST", "bob@corp.test", "a/b@c@R", "a@b@c@R",
 		`bob\@x@R`, "a@@R", "HTTP/host.example.org@EXAMPLE.ORG",
-		"héllo/wörld@RÉALM", strings.Repeat("x/", 20) + "y@R",
+		"héllo/wörld@RÉALM", "a@b@R/S", "a/b@c@/",
+		strings.Repeat("x/", 20) + "y@R",
 	}
 	flagSets := []struct {
 		mit  string
@@ -170,5 +172,49 @@ func TestStringAgreesWithMIT(t *testing.T) {
 				assert.True(t, back.SameName(p), "String round-trips: %#v", back)
 			}
 		})
+	}
+}
+
+// TestRandomNamesAgreeWithMIT hands MIT's parser and ours 3000 names of
+// up to seven bytes drawn from the bytes the grammar gives a meaning to
+// (separators, backslash, escape letters), under each set of flags.
+func TestRandomNamesAgreeWithMIT(t *testing.T) {
+	bin := mitParse(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	const alphabet = `a/@\n0`
+	seen := map[string]bool{}
+	var names []string
+	for len(names) < 3000 {
+		b := make([]byte, r.IntN(8))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		if !seen[string(b)] {
+			seen[string(b)] = true
+			names = append(names, string(b))
+		}
+	}
+	for mitFlags, ours := range map[string]ParseFlags{"-": 0, "e": ParseEnterprise,
+		"n": ParseNoRealm, "r": ParseRequireRealm, "en": ParseEnterprise | ParseNoRealm} {
+		var pairs [][2]string
+		for _, n := range names {
+			pairs = append(pairs, [2]string{mitFlags, n})
+		}
+		mit := askMIT(t, bin, pairs)
+		wrong := 0
+		for i, n := range names {
+			got, err := ParsePrincipalFlags(n, "DEF.TEST", ours)
+			same := (err != nil) == mit[i].failed
+			if same && err == nil {
+				same = got.Equal(mit[i].p) && got.String() == mit[i].unparsed
+			}
+			if !same {
+				t.Errorf("flags %s, name %q: MIT %+v; ours %+v, %v", mitFlags, n,
+					mit[i], got, err)
+				if wrong++; wrong == 10 {
+					break
+				}
+			}
+		}
 	}
 }

@@ -127,7 +127,8 @@ func ParsePrincipal(s, defaultRealm string) (Principal, error) {
 // with "\n", "\t", "\b" and "\0" standing for newline, tab, backspace and
 // NUL. Empty components and an empty realm ("a//b", "@R", "a@") are
 // valid, as in MIT. A second unescaped "@", an unescaped "/" in the
-// realm and a trailing backslash are errors. A name without a realm gets
+// realm (but for an enterprise name's, where MIT takes it as it is) and
+// a trailing backslash are errors. A name without a realm gets
 // defaultRealm. The name type is NameTypeSrvInst for "krbtgt/REALM",
 // as MIT infers it, NameTypeEnterprise with ParseEnterprise, and
 // NameTypePrincipal otherwise. Errors wrap ErrBadName.
@@ -149,7 +150,8 @@ func ParsePrincipalFlags(s, defaultRealm string, flags ParseFlags) (Principal, e
 					ErrBadName)
 			}
 			cur.WriteByte(unescape(s[i]))
-		case c == '/' && inRealm:
+		case c == '/' && inRealm && !enterprise:
+			// MIT refuses it in the realm of other names only.
 			return Principal{}, fmt.Errorf("%w: unescaped / in the realm",
 				ErrBadName)
 		case c == '/' && !enterprise:
