@@ -168,14 +168,18 @@ func newAcceptor(opts []AcceptorOption, keys func(*keyring) error) (*AcceptorCre
 		return nil, fmt.Errorf("gssapi: watching or signalling a reload: %w",
 			ErrNotReloadable)
 	}
+	// What release uses is in place before the credential becomes a live
+	// object: a forceful close of the module may release it at once, and
+	// then waits for the goroutine started below, which sees ctx ended.
+	ctx, cancel := context.WithCancel(context.Background())
+	ac.stop, ac.done = cancel, make(chan struct{})
 	obj, err := acceptorKind.NewObject(ac.release)
 	if err != nil {
+		cancel()
 		ac.keys.close()
 		return nil, err
 	}
 	ac.obj = obj
-	ctx, cancel := context.WithCancel(context.Background())
-	ac.stop, ac.done = cancel, make(chan struct{})
 	go ac.expireLoop(ctx)
 	lifecycle.WatchLeak(ac, obj)
 	return ac, nil

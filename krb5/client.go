@@ -80,8 +80,10 @@ type Client struct {
 	configMu    sync.Mutex
 	configPaths []string
 	configFiles filewatch.Watch
-	// configStop and configDone stop and wait for the goroutine that
-	// reloads the configuration (WithConfigReload); nil without one.
+	// configCtx, configStop and configDone run, stop and wait for the
+	// goroutine that reloads the configuration (WithConfigReload); nil
+	// without one.
+	configCtx  context.Context
 	configStop context.CancelFunc
 	configDone chan struct{}
 }
@@ -174,13 +176,20 @@ func newClient(username, realm string, cfg *config.Config, opts []Option) (*Clie
 	c.config = lifecycle.NewVersions[*config.Config](modules.KRB5,
 		"configuration", "client "+c.PrincipalString())
 	c.config.Install(cfg, nil, c.settings.clock.Now())
+	c.log = support.Tracer(c.settings.logger)
+	// Everything release uses is in place before the client becomes a
+	// live object, which a forceful close of the module may release at
+	// once.
+	c.prepareConfigReload()
 	obj, err := clientKind.NewObject(c.release)
 	if err != nil {
+		if c.configStop != nil {
+			c.configStop()
+		}
 		return nil, err
 	}
 	c.obj = obj
-	c.log = support.Tracer(c.settings.logger)
-	c.startConfigReload()
+	c.runConfigReload()
 	lifecycle.WatchLeak(c, obj)
 	return c, nil
 }

@@ -176,9 +176,10 @@ func (c *Client) readConfigLocked(paths []string) (*config.Config, error) {
 	return p.Config()
 }
 
-// startConfigReload starts the goroutine of WithConfigReload, after
-// noting the state of the files the configuration came from.
-func (c *Client) startConfigReload() {
+// prepareConfigReload notes the state of the files the configuration
+// came from and makes the context and channel of WithConfigReload's
+// goroutine, which runConfigReload starts.
+func (c *Client) prepareConfigReload() {
 	r := c.settings.configReload
 	if r == nil || (r.Watch <= 0 && r.Signal == nil) {
 		return
@@ -188,9 +189,17 @@ func (c *Client) startConfigReload() {
 	_, _ = c.readConfigLocked(paths) // learns the included files
 	c.configMu.Unlock()
 	c.config.Show()
-	ctx, cancel := context.WithCancel(context.Background())
-	c.configStop, c.configDone = cancel, make(chan struct{})
-	go c.configLoop(ctx, r)
+	c.configCtx, c.configStop = context.WithCancel(context.Background())
+	c.configDone = make(chan struct{})
+}
+
+// runConfigReload starts the goroutine prepareConfigReload prepared, if
+// any. The client is a live object by then: a release that came first
+// has ended the goroutine's context and waits for it to see so.
+func (c *Client) runConfigReload() {
+	if c.configStop != nil {
+		go c.configLoop(c.configCtx, c.settings.configReload)
+	}
 }
 
 // stopConfigReload stops the goroutine of WithConfigReload and waits for
