@@ -104,7 +104,21 @@ func fetchOnce(g *singleflight.Group, key string, cached func(string) *ServiceTi
 // cacheKey names a service in the ticket cache. The name type takes no
 // part, as KDCs may answer with another one.
 func cacheKey(name types.PrincipalName, realm string) string {
-	return strings.Join(name.NameString, "/") + "@" + realm
+	var b strings.Builder
+	size := len(realm) + 1
+	for _, s := range name.NameString {
+		size += len(s) + 1
+	}
+	b.Grow(size)
+	for i, s := range name.NameString {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(s)
+	}
+	b.WriteByte('@')
+	b.WriteString(realm)
+	return b.String()
 }
 
 // cached returns a ticket from the cache that is valid for a while yet.
