@@ -306,6 +306,10 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
 	bp := udpBufs.Get().(*[]byte)
 	defer udpBufs.Put(bp)
 	n, err := conn.Read(*bp)
+	if err == io.EOF {
+		// An empty datagram, as a file reads it; checkReply refuses it.
+		err = nil
+	}
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
@@ -321,9 +325,9 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
 // socket cost more than the connect itself. A name is resolved by
 // deadline (none if zero).
 func dialUDP(ctx context.Context, d *net.Dialer, addr string,
-	deadline time.Time) (net.Conn, error) {
+	deadline time.Time) (udpConn, error) {
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		return net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(ap))
+		return dialUDPAddr(ap)
 	}
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc
@@ -331,6 +335,12 @@ func dialUDP(ctx context.Context, d *net.Dialer, addr string,
 		defer cancel()
 	}
 	return d.DialContext(ctx, "udp", addr)
+}
+
+// udpConn is a connected datagram socket.
+type udpConn interface {
+	io.ReadWriteCloser
+	SetDeadline(t time.Time) error
 }
 
 // udpBufs holds buffers for UDP replies. One must hold the largest
@@ -394,7 +404,7 @@ func readFramed(r io.Reader) ([]byte, error) {
 
 // closeOnDone closes conn when ctx ends, so a blocked read returns; the
 // returned function stops the watch.
-func closeOnDone(ctx context.Context, conn net.Conn) func() bool {
+func closeOnDone(ctx context.Context, conn io.Closer) func() bool {
 	return context.AfterFunc(ctx, func() { conn.Close() })
 }
 

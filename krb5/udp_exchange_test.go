@@ -69,3 +69,42 @@ func TestExchangeUDPCancel(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(begin), time.Second)
 }
+
+// TestExchangeUDPReplies: the reply datagram comes back whole, the
+// largest one too, and an empty one comes back empty (for checkReply to
+// refuse).
+func TestExchangeUDPReplies(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	replies := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, 100)
+		for {
+			_, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(<-replies, from)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	exchange := func(rep []byte) ([]byte, error) {
+		replies <- rep
+		return exchangeUDP(ctx, &net.Dialer{}, pc.LocalAddr().String(), []byte{0x6c, 0},
+			time.Time{})
+	}
+	rep, err := exchange([]byte{0x7e, 0})
+	require.NoError(t, err)
+	assert.Equal(t, []byte{0x7e, 0}, rep)
+	rep, err = exchange([]byte{})
+	require.NoError(t, err)
+	assert.Empty(t, rep)
+	assert.Error(t, checkReply(rep))
+	big := make([]byte, maxUDPReply)
+	big[0] = 0x7e
+	rep, err = exchange(big)
+	require.NoError(t, err)
+	assert.Equal(t, big, rep)
+}
