@@ -242,7 +242,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			req, _, _, err = c.kpasswdRequest(tkt, key, pw, local)
 			return err
 		}))
-		rep, err := exchangeUDP(ctx, &net.Dialer{}, addr, req)
+		rep, err := exchangeUDP(ctx, &net.Dialer{}, addr, req, time.Time{})
 		require.NoError(t, err)
 		writeSeed(t, "FuzzKpasswdReply", "mit-"+strconv.Itoa(i), rep)
 		tkt.destroy()

@@ -245,17 +245,22 @@ func (c *Client) exchange(ctx context.Context, realm string, req []byte) ([]byte
 // the result.
 func (c *Client) exchangeOne(ctx context.Context, a kdcAttempt, req []byte,
 	timeout time.Duration) ([]byte, kdcAttempt, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// The UDP attempt holds the timeout as its socket's deadline rather
+	// than in a derived context: no timer and no context of its own, for
+	// what is most exchanges. The TCP retry after a reply too big for UDP
+	// shares the same deadline.
+	deadline := time.Now().Add(timeout)
 	d := &net.Dialer{Resolver: c.settings.resolver}
 	if a.transport == udp {
-		rep, err := exchangeUDP(ctx, d, a.addr, req)
+		rep, err := exchangeUDP(ctx, d, a.addr, req, deadline)
 		if err != nil || !isTooBig(rep) {
 			return rep, a, err
 		}
 		c.trace(ctx, "kdc reply too big for UDP, retrying over TCP", "kdc", a.addr)
 		a.transport = tcp
 	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	rep, err := exchangeTCP(ctx, d, a.addr, req)
 	return rep, a, err
 }
@@ -273,19 +278,27 @@ func isTooBig(rep []byte) bool {
 	return k.ErrorCode == errorcode.KRB_ERR_RESPONSE_TOO_BIG
 }
 
-// exchangeUDP sends req in one datagram and reads one reply. A reply
-// that fills the largest datagram is refused as possibly cut.
+// exchangeUDP sends req in one datagram and reads one reply, by the
+// earlier of ctx's deadline and deadline (none if zero); the end of ctx
+// closes the socket at once. A reply that fills the largest datagram is
+// refused as possibly cut.
 func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
-	req []byte) ([]byte, error) {
-	conn, err := dialUDP(ctx, d, addr)
+	req []byte, deadline time.Time) ([]byte, error) {
+	if dl, ok := ctx.Deadline(); ok && (deadline.IsZero() || dl.Before(deadline)) {
+		deadline = dl
+	}
+	conn, err := dialUDP(ctx, d, addr, deadline)
 	if err != nil {
-		return nil, err
+		return nil, ctxErr(ctx, err)
 	}
 	defer conn.Close()
-	stop := closeOnDone(ctx, conn)
-	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
+	if ctx.Done() != nil {
+		// A context that can never end needs no watch.
+		stop := closeOnDone(ctx, conn)
+		defer stop()
+	}
+	if !deadline.IsZero() {
+		conn.SetDeadline(deadline)
 	}
 	if _, err := conn.Write(req); err != nil {
 		return nil, ctxErr(ctx, err)
@@ -293,6 +306,10 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
 	bp := udpBufs.Get().(*[]byte)
 	defer udpBufs.Put(bp)
 	n, err := conn.Read(*bp)
+	if err == io.EOF {
+		// An empty datagram, as a file reads it; checkReply refuses it.
+		err = nil
+	}
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
@@ -305,12 +322,25 @@ func exchangeUDP(ctx context.Context, d *net.Dialer, addr string,
 // dialUDP connects a UDP socket to addr. An IP address with a port, as
 // KDC addresses in configurations usually are, is connected directly,
 // without the dialer's parsing and resolution, which for a datagram
-// socket cost more than the connect itself.
-func dialUDP(ctx context.Context, d *net.Dialer, addr string) (net.Conn, error) {
+// socket cost more than the connect itself. A name is resolved by
+// deadline (none if zero).
+func dialUDP(ctx context.Context, d *net.Dialer, addr string,
+	deadline time.Time) (udpConn, error) {
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		return net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(ap))
+		return dialUDPAddr(ap)
+	}
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	return d.DialContext(ctx, "udp", addr)
+}
+
+// udpConn is a connected datagram socket.
+type udpConn interface {
+	io.ReadWriteCloser
+	SetDeadline(t time.Time) error
 }
 
 // udpBufs holds buffers for UDP replies. One must hold the largest
@@ -374,7 +404,7 @@ func readFramed(r io.Reader) ([]byte, error) {
 
 // closeOnDone closes conn when ctx ends, so a blocked read returns; the
 // returned function stops the watch.
-func closeOnDone(ctx context.Context, conn net.Conn) func() bool {
+func closeOnDone(ctx context.Context, conn io.Closer) func() bool {
 	return context.AfterFunc(ctx, func() { conn.Close() })
 }
 

@@ -258,7 +258,7 @@ func (c *Client) kpasswdOne(ctx context.Context, addr, realm string, tkt *Servic
 	if len(req) > limit {
 		rep, err = exchangeTCP(ctx, d, addr, req)
 	} else {
-		rep, err = exchangeUDP(ctx, d, addr, req)
+		rep, err = exchangeUDP(ctx, d, addr, req, time.Time{})
 	}
 	if err != nil {
 		return err

@@ -341,7 +341,11 @@ type tgsReply struct {
 // tgsSend is a TGS request ready to go, with the keys that read its
 // reply; wipe clears them.
 type tgsSend struct {
-	req    messages.TGSReq
+	req messages.TGSReq
+	// body is req.ReqBody's DER, as the authenticator's checksum covers
+	// it: the request carries these very bytes rather than a second
+	// encoding.
+	body   []byte
 	subkey types.EncryptionKey // KeyType 0 when there is none
 	fast   *fastExchange       // nil when not armored
 }
@@ -380,7 +384,11 @@ func (c *Client) sendTGS(ctx context.Context, s *tgsSend, tgt *ServiceTicket,
 	if s.fast != nil {
 		b, err = s.fast.wrapTGS(&s.req)
 	} else {
-		b = encodeTGSReq(&s.req)
+		size := len(s.body) + 32
+		for _, pa := range s.req.PAData {
+			size += len(pa.PADataValue) + 16
+		}
+		b = krbmsg.AppendTGSReq(make([]byte, 0, size), s.req.PAData, s.body)
 	}
 	if err != nil {
 		return nil, false, err
@@ -472,8 +480,9 @@ func (c *Client) buildTGS(ctx context.Context, tgt *ServiceTicket, sname types.P
 		}
 		body.AdditionalTickets = x.additional
 	}
-	bodyBytes := krbmsg.AppendKDCReqBody(nil, &body)
-	s := &tgsSend{}
+	// Room for a usual body at once, instead of growing into it.
+	bodyBytes := krbmsg.AppendKDCReqBody(make([]byte, 0, 256), &body)
+	s := &tgsSend{body: bodyBytes}
 	var ap []byte
 	var extra types.PADataSequence
 	err = tgt.UseSessionKey(func(key types.EncryptionKey) error {

@@ -32,22 +32,19 @@ func decodeEncKDCRepPart(p *messages.EncKDCRepPart) func([]byte) error {
 	}
 }
 
-// encodeTGSReq encodes a TGS-REQ.
-func encodeTGSReq(req *messages.TGSReq) []byte {
-	return krbmsg.AppendTGSReq(nil, req.PAData,
-		krbmsg.AppendKDCReqBody(nil, &req.ReqBody))
-}
-
 // encodeAPReq encodes an AP-REQ carrying tkt, with no AP options, and
 // auth sealed with t's session key under usage.
 func encodeAPReq(t *ServiceTicket, auth *types.Authenticator, usage uint32) ([]byte, error) {
-	plain := krbmsg.AppendAuthenticator(nil, auth)
+	// Room enough that the plaintext, which may hold a subkey, is not
+	// copied as it grows, leaving copies that are not wiped.
+	plain := krbmsg.AppendAuthenticator(make([]byte, 0, 512), auth)
 	defer clear(plain)
 	ed, err := t.seal(usage, plain)
 	if err != nil {
 		return nil, err
 	}
-	return krbmsg.AppendAPReq(nil, types.NewKrbFlags(), &t.Ticket, ed), nil
+	size := len(t.Ticket.EncPart.Cipher) + len(ed.Cipher) + 256
+	return krbmsg.AppendAPReq(make([]byte, 0, size), types.NewKrbFlags(), &t.Ticket, ed), nil
 }
 
 // useCrypto calls f with the ticket's session key as a kcrypto.Key,
