@@ -58,6 +58,16 @@ func startSampleServer(t *testing.T, keytab, service string) (string, *lockedBuf
 	s, err := newSampleServer("127.0.0.1:0", keytab, service, &out, &errOut)
 	require.NoError(t, err)
 	s.verbose = true
+	runSampleServer(t, s)
+	_, port, err := net.SplitHostPort(s.ln.Addr().String())
+	require.NoError(t, err)
+	return port, &out, &errOut
+}
+
+// runSampleServer serves s until the test ends, then stops it and checks
+// that it ended without an error.
+func runSampleServer(t *testing.T, s *sampleServer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.serve(ctx, false) }()
@@ -66,9 +76,6 @@ func startSampleServer(t *testing.T, keytab, service string) (string, *lockedBuf
 		assert.NoError(t, <-done)
 		s.close()
 	})
-	_, port, err := net.SplitHostPort(s.ln.Addr().String())
-	require.NoError(t, err)
-	return port, &out, &errOut
 }
 
 // TestGSSSampleMITClient runs MIT's gss-client against our gss-server:

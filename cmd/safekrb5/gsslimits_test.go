@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -30,14 +29,7 @@ func limitedSampleServer(t *testing.T, limits sampleLimits) (string, *lockedBuff
 	s, err := newSampleServer("127.0.0.1:0", kt, "HTTP@localhost", &stdout, &stderr)
 	require.NoError(t, err)
 	s.limits = limits
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.serve(ctx, false) }()
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, <-done)
-		s.close()
-	})
+	runSampleServer(t, s)
 	return s.ln.Addr().String(), &stdout, &stderr
 }
 
