@@ -219,7 +219,7 @@ func (in *Initiator) firstToken(tkt *krb5.ServiceTicket, s initSettings,
 			SubKey:    types.EncryptionKey{KeyType: key.KeyType, KeyValue: sub},
 			SeqNumber: int64(in.seq),
 		}
-		plain := krbmsg.AppendAuthenticator(nil, &auth)
+		plain := krbmsg.EncodeAuthenticator(&auth)
 		defer support.Wipe(plain)
 		authEnc, err = kcrypto.Seal(key, keyusage.AP_REQ_AUTHENTICATOR, plain)
 		return err

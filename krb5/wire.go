@@ -35,9 +35,7 @@ func decodeEncKDCRepPart(p *messages.EncKDCRepPart) func([]byte) error {
 // encodeAPReq encodes an AP-REQ carrying tkt, with no AP options, and
 // auth sealed with t's session key under usage.
 func encodeAPReq(t *ServiceTicket, auth *types.Authenticator, usage uint32) ([]byte, error) {
-	// Room enough that the plaintext, which may hold a subkey, is not
-	// copied as it grows, leaving copies that are not wiped.
-	plain := krbmsg.AppendAuthenticator(make([]byte, 0, 512), auth)
+	plain := krbmsg.EncodeAuthenticator(auth)
 	defer clear(plain)
 	ed, err := t.seal(usage, plain)
 	if err != nil {

@@ -208,6 +208,28 @@ func AppendAuthenticator(b []byte, a *types.Authenticator) []byte {
 	return end(end(b, q), t)
 }
 
+// EncodeAuthenticator returns the DER of a in a buffer allocated once,
+// large enough from the start: an authenticator may carry a subkey, and
+// a buffer that grew while it was encoded would leave copies of it
+// behind that the caller cannot wipe.
+func EncodeAuthenticator(a *types.Authenticator) []byte {
+	return AppendAuthenticator(make([]byte, 0, authenticatorBound(a)), a)
+}
+
+// authenticatorBound is more bytes than the DER of a takes: at most 16
+// bytes of tags and lengths per field, entry and name component, on top
+// of the fixed-size fields and the contents.
+func authenticatorBound(a *types.Authenticator) int {
+	n := 256 + len(a.CRealm) + len(a.Cksum.Checksum) + len(a.SubKey.KeyValue)
+	for _, c := range a.CName.NameString {
+		n += 16 + len(c)
+	}
+	for _, ad := range a.AuthorizationData {
+		n += 32 + len(ad.ADData)
+	}
+	return n
+}
+
 // AppendAPReq appends the DER of an AP-REQ whose authenticator is
 // already encrypted (RFC 4120 section 5.5.1).
 func AppendAPReq(b []byte, options asn1.BitString, t *messages.Ticket,

@@ -454,3 +454,30 @@ func BenchmarkDecodeAPReq(b *testing.B) {
 		}
 	})
 }
+
+// EncodeAuthenticator writes the same bytes as AppendAuthenticator into
+// the buffer it allocated first, never a grown copy, for authenticators
+// whose lengths take one to three length bytes in DER.
+func TestEncodeAuthenticatorAllocatesOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 100, 127, 128, 300, 255 + 1, 70000} {
+		for _, comps := range []int{1, 2, 40} {
+			a := types.Authenticator{AVNO: 5, CRealm: "EXAMPLE.ORG",
+				Cksum: types.Checksum{CksumType: 0x8003, Checksum: make([]byte, 24)},
+				Cusec: 999999, CTime: time.Unix(1700000000, 0).UTC(),
+				SubKey:    types.EncryptionKey{KeyType: 18, KeyValue: make([]byte, 32)},
+				SeqNumber: 0x7fffffff}
+			for i := 0; i < comps; i++ {
+				a.CName.NameString = append(a.CName.NameString, fmt.Sprintf("component%d", i))
+			}
+			if n > 0 {
+				a.AuthorizationData = types.AuthorizationData{
+					{ADType: 1, ADData: make([]byte, n)},
+					{ADType: 141, ADData: make([]byte, n/2)}}
+			}
+			enc := EncodeAuthenticator(&a)
+			name := fmt.Sprintf("%d bytes of authorization data, %d components", n, comps)
+			require.Equal(t, authenticatorBound(&a), cap(enc), "%s: the buffer grew", name)
+			require.Equal(t, AppendAuthenticator(nil, &a), enc, name)
+		}
+	}
+}
